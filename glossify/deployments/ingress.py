@@ -1,0 +1,50 @@
+"""GlossifyIngress: REST + WebSocket front door; every meeting call goes to its meeting host."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from ray import serve
+from ray.serve.handle import DeploymentHandle
+from starlette.applications import Starlette
+
+from glossify.config import GlossifyConfig
+from glossify.http_app import build_http_app
+from glossify.meeting_hosts import MeetingHosts
+from glossify.protocol import PROTOCOL_VERSION
+
+HEALTH_TIMEOUT_S = 5.0
+
+
+# One open WebSocket is one ongoing request, so the ingress must admit thousands.
+@serve.deployment(max_ongoing_requests=10_000, ray_actor_options={"num_cpus": 0.1})
+@serve.ingress()
+class GlossifyIngress:
+    def __init__(
+        self, detector: DeploymentHandle, explainer: DeploymentHandle, config: dict[str, Any]
+    ) -> None:
+        app_name = serve.get_replica_context().app_name
+        self._config = GlossifyConfig.model_validate({**config, "app_name": app_name})
+        self._backends = {"detector": detector, "explainer": explainer}
+        self._hosts = MeetingHosts(self._config)
+
+    def __serve_build_asgi_app__(self) -> Starlette:
+        return build_http_app(self._hosts, self._config.max_body_bytes, self._health)
+
+    async def _health(self) -> dict[str, Any]:
+        report: dict[str, Any] = {"status": "ok", "protocol": PROTOCOL_VERSION}
+        try:
+            hosts = await asyncio.wait_for(self._hosts.ping_all(), HEALTH_TIMEOUT_S)
+            report["meetings"] = {"state": "ok", "open": sum(h["meetings"] for h in hosts)}
+            report["store"] = {"state": "ok"}
+        except Exception as exc:
+            report["status"] = "degraded"
+            report["store"] = {"state": "failing", "error": type(exc).__name__}
+        for name, handle in self._backends.items():
+            try:
+                report[name] = await asyncio.wait_for(handle.health.remote(), HEALTH_TIMEOUT_S)
+            except Exception as exc:
+                report["status"] = "degraded"
+                report[name] = {"state": "failing", "error": type(exc).__name__}
+        return report

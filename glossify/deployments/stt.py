@@ -1,0 +1,1 @@
+"""Transcriber deployment (faster-whisper): arrives with live audio; not part of the graph yet."""

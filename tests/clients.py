@@ -1,0 +1,80 @@
+"""Real WebSocket listeners and small waiting helpers for the Serve tests."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import websockets
+
+
+def new_meeting_id(prefix: str = "m") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+class Listener:
+    """A WebSocket client that records every event it receives, in order."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.events: list[dict[str, Any]] = []
+        self.ready: dict[str, Any] | None = None
+        self._ws: Any = None
+        self._task: asyncio.Task[None] | None = None
+        self._changed = asyncio.Event()
+
+    async def __aenter__(self) -> Listener:
+        self._ws = await websockets.connect(self.url, max_size=2**22)
+        self.ready = json.loads(await asyncio.wait_for(self._ws.recv(), 30))
+        self._task = asyncio.create_task(self._read())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+        await self._ws.close()
+
+    async def send(self, message: dict[str, Any] | str | bytes) -> None:
+        if isinstance(message, dict):
+            message = json.dumps(message)
+        await self._ws.send(message)
+
+    async def _read(self) -> None:
+        async for raw in self._ws:
+            self.events.append(json.loads(raw))
+            self._changed.set()
+
+    def of_type(self, kind: str) -> list[dict[str, Any]]:
+        return [event for event in self.events if event.get("type") == kind]
+
+    async def wait_for(
+        self, predicate: Callable[[list[dict[str, Any]]], bool], timeout: float = 60.0
+    ) -> list[dict[str, Any]]:
+        async def _wait() -> None:
+            while not predicate(self.events):
+                self._changed.clear()
+                await self._changed.wait()
+
+        try:
+            await asyncio.wait_for(_wait(), timeout)
+        except TimeoutError:
+            raise AssertionError(
+                f"timed out; received {json.dumps(self.events, indent=1)[:4000]}"
+            ) from None
+        return self.events
+
+
+async def poll_until(
+    fetch: Callable[[], Any], done: Callable[[Any], bool], timeout: float = 60.0
+) -> Any:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = await fetch()
+        if done(value):
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not reached; last value {value!r}")
+        await asyncio.sleep(0.3)

@@ -1,0 +1,119 @@
+"""Shared fixtures: one PostgreSQL and one Ray Serve cluster for the whole test session."""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+
+TEST_APP = "glossify-test"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """``DATABASE_URL`` when set (a real server CI may provide), else an embedded server."""
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        yield url
+        return
+    from glossify.database import embedded_postgres
+
+    with tempfile.TemporaryDirectory(prefix="glossify-pg-") as tmp:
+        with embedded_postgres(Path(tmp) / "pgdata", keep_data=False) as embedded_url:
+            yield embedded_url
+
+
+@dataclass
+class Stack:
+    base_url: str
+    ws_url: str
+    database_url: str
+    config: Any
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+
+def test_app_args() -> dict[str, Any]:
+    from glossify.model_files import smollm2_path
+
+    return {
+        "explainer": {
+            "model_path": str(smollm2_path()),
+            "n_threads": 1,
+            "n_ctx": 1024,
+            "max_tokens": 48,
+            "deadline_s": 20.0,
+        },
+        "meetings": {"shards": 2, "stop_drain_s": 30.0},
+        # The glossary cache would answer repeated terms from earlier tests; the pipeline
+        # under test should ask the explainer.
+    }
+
+
+def wait_for_health(url: str, timeout_s: float = 180.0) -> dict[str, Any]:
+    import json
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                return json.loads(response.read())
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+@pytest.fixture(scope="session")
+def stack(database_url: str) -> Iterator[Stack]:
+    import ray
+    from ray import serve
+
+    from glossify.app import build_app
+    from glossify.config import load_config
+    from glossify.meeting_hosts import MeetingHosts
+
+    os.environ["DATABASE_URL"] = database_url
+    port = free_port()
+    # Logical CPUs are scheduling tokens: 4 leave room for the autoscaled replicas on 2 cores.
+    ray.init(
+        address="local",
+        num_cpus=4,
+        include_dashboard=False,
+        _node_ip_address="127.0.0.1",
+        namespace="glossify-tests",
+        logging_level="WARNING",
+    )
+    serve.start(
+        http_options={"host": "127.0.0.1", "port": port},
+        logging_config={"enable_access_log": False},
+    )
+    args = test_app_args()
+    serve.run(build_app(args), name=TEST_APP, route_prefix="/", blocking=False)
+    base = f"http://127.0.0.1:{port}"
+    wait_for_health(base + "/health")
+    config = load_config(args).model_copy(update={"app_name": TEST_APP})
+    try:
+        yield Stack(base, f"ws://127.0.0.1:{port}", database_url, config)
+    finally:
+        serve.shutdown()
+        MeetingHosts(config).kill_all()
+        ray.shutdown()
