@@ -25,7 +25,10 @@ def serve_config_args(path: Path, app_name: str = APP_NAME) -> dict[str, Any]:
     """The ``args`` of our application in a Serve config file."""
     document = yaml.safe_load(path.read_text())
     for app in (document or {}).get("applications", []):
-        if app.get("name", APP_NAME) == app_name or app.get("import_path") == "glossify.app:build_app":
+        if (
+            app.get("name", APP_NAME) == app_name
+            or app.get("import_path") == "glossify.app:build_app"
+        ):
             return dict(app.get("args") or {})
     raise SystemExit(f"{path}: no application named {app_name!r}")
 

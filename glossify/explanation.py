@@ -153,8 +153,9 @@ def parse_explanation(text: str) -> Explanation | None:
         return _parse_json(stripped)
     if _DOMAIN_LINE.match(_MARKDOWN_EMPHASIS.sub("", stripped.split("\n", 1)[0])):
         return _parse_domain_line(stripped)
-    parsed = _parse_bracket_line(stripped) or _parse_one_liner(stripped)
-    return parsed or _build(DEFAULT_DOMAIN, stripped)
+    if _BRACKET_ONE_LINER.match(stripped):
+        return _parse_bracket_line(stripped)  # a "[Domain]" tag alone explains nothing
+    return _parse_one_liner(stripped) or _build(DEFAULT_DOMAIN, stripped)
 
 
 def _is_abbreviation(text: str, dot_index: int) -> bool:

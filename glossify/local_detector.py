@@ -107,7 +107,7 @@ GENERIC_NOUNS = _words(
 SITE_NOUNS = _words(
     """
     plant plants office offices site sites factory factories facility facilities branch campus
-    warehouse warehouses store stores headquarters hq depot mill hub
+    headquarters hq depot mill
     """
 )
 
@@ -116,13 +116,15 @@ SITE_NOUNS = _words(
 SITUATIONAL_ADJECTIVES = _words(
     """
     new old full clear right wrong next last first second third previous current same other
-    another whole entire big small large huge tiny little good bad great real main major minor
+    another whole entire big small large huge tiny little good bad great main major minor
     important different certain specific particular general overall simple easy hard difficult
     quick fast slow long short high low early late recent final initial usual typical nice cool
     awesome various several many few much own only such possible likely potential additional
     extra separate actual basic proper correct existing upcoming following related based
     obvious serious productive helpful useful interesting significant massive slight strong weak
     ready able sure happy glad okay fine exact similar key critical urgent
+    high-level top-level long-term short-term mid-term last-minute full-time part-time day-to-day
+    up-to-date well-known face-to-face in-person one-on-one large-scale small-scale so-called
     """
 )
 
@@ -204,8 +206,19 @@ def is_strong_form(token: Token) -> bool:
     return is_acronym_token(text) or is_camel_case(text) or is_code(text)
 
 
+def is_count(token: Token) -> bool:
+    """Numbers and amounts ("two", "115", "10ms", "Q3"), but not codes such as "8D"."""
+    text = token.text
+    return (token.like_num or token.pos_ == "NUM" or is_quantity_code(text)) and not is_code(text)
+
+
 def is_capitalised(token: Token) -> bool:
     return token.text[:1].isupper()
+
+
+def is_common_noun(token: Token) -> bool:
+    """A common noun; a lower-case "proper noun" is a tagger slip ("add read replicas")."""
+    return token.pos_ == "NOUN" or (token.pos_ == "PROPN" and token.text.islower())
 
 
 def is_noun_modifier(token: Token) -> bool:
@@ -394,7 +407,7 @@ class LocalTermDetector:
         if self._person_context(last):
             return False
         following = last.doc[last.i + 1] if last.i + 1 < len(last.doc) else None
-        classifier = is_noun_modifier(last) and following is not None and following.pos_ == "NOUN"
+        classifier = is_noun_modifier(last) and following is not None and is_common_noun(following)
         if classifier and {following.lower_, last.head.lower_} & SITE_NOUNS:
             return False  # "the Monterrey plant": a place, whatever NER says
         if "PERSON" in labels or (labels and labels <= _NUMBER_LABELS):
@@ -456,7 +469,7 @@ class LocalTermDetector:
         elif len(rest) >= 2:
             # "Kafka consumer lag": the name and the compound are glossed separately.
             self._compound(rest, out)
-        elif len(rest) == 1 and rest[0].pos_ == "NOUN":
+        elif len(rest) == 1 and is_common_noun(rest[0]):
             # "Docker image", "CI pipeline", "North Star metric": name + one noun is a unit.
             category = "Skill" if all(is_strong_form(t) for t in lead) else "Product"
             out.add(span_text(tokens), category, 0.75, tokens[0].idx)
@@ -497,10 +510,9 @@ class LocalTermDetector:
     @staticmethod
     def _strip_leading(token: Token, names: NameRuns) -> bool:
         if token.pos_ in _FUNCTION_POS:
-            return True
-        if (token.like_num or token.pos_ == "NUM" or is_quantity_code(token.text)) and not is_code(
-            token.text
-        ):
+            # A merged hyphenated word keeps the tag of its last part only ("on-call": ADP).
+            return "-" not in token.text
+        if is_count(token):
             # "two epochs", "115 percent": the count is not part of the term ("Six Sigma" is
             # protected because its number word belongs to a name run).
             return token.i not in names
@@ -521,13 +533,13 @@ class LocalTermDetector:
     def _compound(self, tokens: list[Token], out: _Collector) -> None:
         """A common-noun compound, or a single common word that is rare enough."""
         head = tokens[-1]
-        if head.pos_ != "NOUN":
-            return  # proper-noun heads are names, handled by the name rules
         if len(tokens) == 1:
             self._single_word(head, out)
             return
+        if not is_common_noun(head):
+            return  # proper-noun heads are names, handled by the name rules
         rarest = min(zipf(t.text) for t in tokens)
-        noun_modifier = any(t.pos_ in _NOUNS or is_strong_form(t) for t in tokens[:-1])
+        noun_modifier = any(self._nominal_modifier(t) for t in tokens[:-1])
         text = span_text(tokens)
         if noun_modifier:
             confidence = 0.85 if rarest < self.rare_zipf else 0.7
@@ -537,9 +549,25 @@ class LocalTermDetector:
             # "weekly active users" need a rare-ish word or stacked classifying adjectives.
             out.add(text, "Skill", 0.6, tokens[0].idx)
 
+    @staticmethod
+    def _nominal_modifier(token: Token) -> bool:
+        """A modifier that acts as a noun: "feature" in "feature flag", "p99", and a merged
+        hyphenated modifier the parser attached as a noun ("click-through rate") even though
+        the tag of its last part (a verb or particle) is all spaCy kept."""
+        if token.pos_ in _NOUNS or is_strong_form(token):
+            return True
+        return "-" in token.text and token.dep_ in {"compound", "nmod"}
+
     def _single_word(self, token: Token, out: _Collector) -> None:
         text = token.text
-        if token.lower_ in GENERIC_NOUNS or is_strong_form(token) or token.pos_ != "NOUN":
+        # A gerund or an unknown "adjective" left alone by trimming is used as a noun
+        # ("the rebalancing issue", "the sharding issue").
+        nominal = (
+            is_common_noun(token)
+            or token.tag_ == "VBG"
+            or (token.pos_ == "ADJ" and zipf(text) < self.very_rare_zipf)
+        )
+        if token.lower_ in GENERIC_NOUNS or is_strong_form(token) or not nominal:
             return  # strong forms and names are handled on their own
         if "-" in text:
             self._hyphenated(token, out)
@@ -559,7 +587,10 @@ class LocalTermDetector:
     def _rare_activities(self, doc: Doc, out: _Collector) -> None:
         """Rare -ing forms name an activity of the domain: hedging, sharding, onboarding."""
         for token in doc:
-            if token.tag_ == "VBG" and token.is_alpha and zipf(token.text) < self.rare_zipf:
+            # As a modifier ("clustering keys") it is glossed with its compound instead.
+            if token.tag_ != "VBG" or is_noun_modifier(token) or not token.is_alpha:
+                continue
+            if zipf(token.text) < self.rare_zipf:
                 out.add(token.text, "Skill", self.rarity_confidence(token.text), token.idx)
 
     @staticmethod
@@ -578,7 +609,7 @@ class LocalTermDetector:
             category = _NON_JARGON_CATEGORY.get(ent.label_)
             if all(_PERIOD_CODE.match(t.text) for t in ent):
                 category = "DateTime"  # "Q3" is a quarter, whatever NER guessed
+            # Skip spans already claimed as jargon (an acronym spaCy called a PERSON, say).
             if category is None or not entity_labels(ent) or any(t.text in out for t in ent):
                 continue
-            if ent.text not in out:
-                out.add(ent.text, category, 0.8, ent.start_char)
+            out.add(ent.text, category, 0.8, ent.start_char)

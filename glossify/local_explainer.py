@@ -78,7 +78,8 @@ def clip_context(context: str, term: str, limit: int = MAX_CONTEXT_CHARS) -> str
 def build_messages(term: str, context: str, language: str | None) -> list[dict[str, str]]:
     user = f'Term: "{term}"\nHeard in the meeting: "{clip_context(context, term)}"'
     if language:
-        user += f"\nWrite line 2 in {language_name(language)}."
+        # "Write in German" alone made Qwen-1.5B copy the German transcript line back.
+        user += f"\nExplain the term itself in {language_name(language)}, in your own words."
     return [
         {"role": "system", "content": SYSTEM_PROMPT},
         *EXAMPLE_EXCHANGE,

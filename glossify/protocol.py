@@ -31,9 +31,7 @@ class ProtocolError(Exception):
 
 def check_meeting_id(meeting_id: str) -> str:
     if not MEETING_ID.fullmatch(meeting_id):
-        raise ProtocolError(
-            400, "invalid_meeting_id", "meeting id must match [A-Za-z0-9_-]{1,64}"
-        )
+        raise ProtocolError(400, "invalid_meeting_id", "meeting id must match [A-Za-z0-9_-]{1,64}")
     return meeting_id
 
 

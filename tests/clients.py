@@ -51,7 +51,7 @@ class Listener:
         return [event for event in self.events if event.get("type") == kind]
 
     async def wait_for(
-        self, predicate: Callable[[list[dict[str, Any]]], bool], timeout: float = 60.0
+        self, predicate: Callable[[list[dict[str, Any]]], bool], within: float = 60.0
     ) -> list[dict[str, Any]]:
         async def _wait() -> None:
             while not predicate(self.events):
@@ -59,7 +59,7 @@ class Listener:
                 await self._changed.wait()
 
         try:
-            await asyncio.wait_for(_wait(), timeout)
+            await asyncio.wait_for(_wait(), within)
         except TimeoutError:
             raise AssertionError(
                 f"timed out; received {json.dumps(self.events, indent=1)[:4000]}"
@@ -68,9 +68,9 @@ class Listener:
 
 
 async def poll_until(
-    fetch: Callable[[], Any], done: Callable[[Any], bool], timeout: float = 60.0
+    fetch: Callable[[], Any], done: Callable[[Any], bool], within: float = 60.0
 ) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + within
     while True:
         value = await fetch()
         if done(value):

@@ -35,9 +35,11 @@ def database_url() -> Iterator[str]:
         return
     from glossify.database import embedded_postgres
 
-    with tempfile.TemporaryDirectory(prefix="glossify-pg-") as tmp:
-        with embedded_postgres(Path(tmp) / "pgdata", keep_data=False) as embedded_url:
-            yield embedded_url
+    with (
+        tempfile.TemporaryDirectory(prefix="glossify-pg-") as tmp,
+        embedded_postgres(Path(tmp) / "pgdata", keep_data=False) as embedded_url,
+    ):
+        yield embedded_url
 
 
 @dataclass
@@ -63,8 +65,6 @@ def test_app_args() -> dict[str, Any]:
             "deadline_s": 20.0,
         },
         "meetings": {"shards": 2, "stop_drain_s": 30.0},
-        # The glossary cache would answer repeated terms from earlier tests; the pipeline
-        # under test should ask the explainer.
     }
 
 

@@ -49,7 +49,7 @@ async def stop_and_wait(client: httpx.AsyncClient, mid: str) -> dict[str, Any]:
     async def status() -> dict[str, Any]:
         return (await client.get(f"/meeting/{mid}/stop/status")).json()
 
-    return await poll_until(status, lambda s: s["status"] in ("done", "error"), timeout=90)
+    return await poll_until(status, lambda s: s["status"] in ("done", "error"), within=90)
 
 
 @pytest.fixture
@@ -72,7 +72,7 @@ async def test_lines_reach_every_listener_in_order_and_land_in_postgres(stack, c
         await post_stt(client, mid, "our kuber", final=False)
         for line in LINES:
             assert await post_stt(client, mid, line) == {"status": "ok"}
-        await first.wait_for(has_terms_for("kubernetes", "ebitda"), timeout=120)
+        await first.wait_for(has_terms_for("kubernetes", "ebitda"), within=120)
         glossary = (await client.get(f"/meeting/{mid}/terms")).json()
         # Stop drains the pipeline first, so after upsert_done no event can follow.
         status = await stop_and_wait(client, mid)
@@ -108,7 +108,9 @@ async def test_lines_reach_every_listener_in_order_and_land_in_postgres(stack, c
     assert first.events[-1]["upserted"] == len(expected_ids)
     conn = await asyncpg.connect(stack.database_url)
     try:
-        rows = await conn.fetch("SELECT termid, term FROM term WHERE termid = ANY($1)", expected_ids)
+        rows = await conn.fetch(
+            "SELECT termid, term FROM term WHERE termid = ANY($1)", expected_ids
+        )
     finally:
         await conn.close()
     assert {row["termid"] for row in rows} == expected_ids
@@ -120,9 +122,11 @@ async def test_duplicate_lines_and_repeated_terms_are_not_repeated(stack, client
     async with Listener(f"{stack.ws_url}/meeting/{mid}/ws") as listener:
         first = "The CI pipeline is failing because the Docker image is too big."
         assert await post_stt(client, mid, first) == {"status": "ok"}
-        again = await post_stt(client, mid, "  the ci pipeline is FAILING because the docker image is too big ")
+        again = await post_stt(
+            client, mid, "  the ci pipeline is FAILING because the docker image is too big "
+        )
         assert again == {"status": "ok", "duplicate": True}
-        await listener.wait_for(has_terms_for("docker"), timeout=120)
+        await listener.wait_for(has_terms_for("docker"), within=120)
         await post_stt(client, mid, "Why is the Docker image so large again?")
         await listener.wait_for(lambda events: len(finals(events)) == 2)
         # A third line with no jargon flushes the pipeline past the repeated term.
@@ -136,18 +140,30 @@ async def test_duplicate_lines_and_repeated_terms_are_not_repeated(stack, client
     assert finals(listener.events).count(first) == 1
 
 
-async def test_external_terms_are_broadcast_and_one_row_per_termid_and_domain(stack, client) -> None:
+async def test_external_terms_are_broadcast_and_one_row_per_termid_and_domain(
+    stack, client
+) -> None:
     meetings = [new_meeting_id("ext"), new_meeting_id("ext")]
     bodies = ["Service-level agreement: promised uptime.", "A contract on service levels."]
     for mid, body in zip(meetings, bodies, strict=True):
         async with Listener(f"{stack.ws_url}/meeting/{mid}/ws") as listener:
-            term = {"entity": "SLA-x", "domain": "Business", "body": body, "timestamp": "2026-11-21T10:00:00Z"}
+            term = {
+                "entity": "SLA-x",
+                "domain": "Business",
+                "body": body,
+                "timestamp": "2026-11-21T10:00:00Z",
+            }
             posted = await client.post(f"/meeting/{mid}/terms", json=term)
             assert posted.json() == {"status": "ok", "accepted": 1}
             repeated = await client.post(f"/meeting/{mid}/terms", json=[term])
             assert repeated.json() == {"status": "ok", "accepted": 0}
             await listener.wait_for(lambda events: len(events) >= 1)
-            assert listener.events[0] | {"seq": 0} == {**term, "type": "terms", "source": "external", "seq": 0}
+            assert listener.events[0] | {"seq": 0} == {
+                **term,
+                "type": "terms",
+                "source": "external",
+                "seq": 0,
+            }
         assert (await stop_and_wait(client, mid))["upserted"] == 1
     conn = await asyncpg.connect(stack.database_url)
     try:

@@ -1,0 +1,87 @@
+"""cluster.yaml and the Serve configs are valid for Ray and for our own config model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+import ray.autoscaler
+import yaml
+from ray.serve.schema import ServeDeploySchema
+
+from glossify.app import build_app
+from glossify.config import ConfigError, load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV = {"DATABASE_URL": "postgresql://glossify@db.example/glossify"}
+
+
+def validate_config(config: dict) -> None:
+    """Ray's cluster-launcher JSON schema, the one `ray up` checks a file against."""
+    schema_path = Path(ray.autoscaler.__file__).parent / "ray-schema.json"
+    jsonschema.validate(config, json.loads(schema_path.read_text()))
+
+
+def load(name: str) -> dict:
+    return yaml.safe_load((ROOT / name).read_text())
+
+
+def test_cluster_yaml_passes_rays_own_schema() -> None:
+    config = load("cluster.yaml")
+    validate_config(config)
+    node_types = config["available_node_types"]
+    assert config["head_node_type"] in node_types
+    gpu_types = [n for n in node_types.values() if n["resources"].get("GPU", 0) >= 1]
+    assert gpu_types, "cluster.yaml needs a GPU worker node type for the Transcriber"
+
+
+def test_cluster_yaml_schema_check_can_fail() -> None:
+    config = load("cluster.yaml")
+    config["available_node_types"]["head"]["unexpected_key"] = 1
+    with pytest.raises(Exception, match="unexpected_key"):
+        validate_config(config)
+
+
+@pytest.mark.parametrize("name", ["serve_config.yaml", "serve_config.local.yaml"])
+def test_serve_configs_are_valid_and_name_our_deployments(name: str) -> None:
+    document = load(name)
+    schema = ServeDeploySchema.model_validate(document)
+    (app,) = schema.applications
+    assert app.import_path == "glossify.app:build_app"
+    load_config(app.args, env=ENV)
+    deployed = {d.name for d in app.deployments}
+    assert deployed <= {"GlossifyIngress", "TermDetector", "TermExplainer", "Transcriber"}
+
+
+def test_cluster_serve_config_scales_ner_and_agent() -> None:
+    (app,) = load("serve_config.yaml")["applications"]
+    deployments = {d["name"]: d for d in app["deployments"]}
+    for name in ("TermDetector", "TermExplainer"):
+        assert deployments[name]["autoscaling_config"]["max_replicas"] > 1
+    assert deployments["GlossifyIngress"]["max_ongoing_requests"] >= 1000
+
+
+def test_app_builder_binds_the_graph(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", ENV["DATABASE_URL"])
+    ingress = build_app({})._bound_deployment
+    assert ingress.name == "GlossifyIngress"
+    assert ingress.max_ongoing_requests >= 1000
+    backends = [arg._bound_deployment for arg in ingress.init_args[:2]]
+    assert [b.name for b in backends] == ["TermDetector", "TermExplainer"]
+    for backend in backends:
+        assert backend._deployment_config.autoscaling_config is not None
+
+
+def test_config_errors_name_the_setting() -> None:
+    with pytest.raises(ConfigError, match="DATABASE_URL"):
+        load_config({}, env={})
+    with pytest.raises(ConfigError, match=r"meetings\.shards"):
+        load_config({"meetings": {"shards": 0}}, env=ENV)
+    with pytest.raises(ConfigError, match=r"explainer\.colour"):
+        load_config({"explainer": {"colour": "red"}}, env=ENV)
+    with pytest.raises(ConfigError, match="DATABASE_URL environment"):
+        load_config({"database_url": "postgresql://x"}, env=ENV)
+    with pytest.raises(ConfigError, match="database_url"):
+        load_config({}, env={"DATABASE_URL": "mysql://nope"})
