@@ -29,7 +29,8 @@ _DOMAIN_NAME = r"[^\W\d_][\w&/+-]{0,23}(?: [\w&/+-]{1,24}){0,2}"
 _BRACKET_ONE_LINER = re.compile(r"^\s*\[(?P<domain>[^\]\n]{1,32})\]\s*(?P<body>.*)$", re.DOTALL)
 _DASH_ONE_LINER = re.compile(rf"^\s*(?P<domain>{_DOMAIN_NAME})\s+[-–—]\s+(?P<body>.+)$", re.DOTALL)
 _COLON_ONE_LINER = re.compile(rf"^\s*(?P<domain>{_DOMAIN_NAME})\s*:\s+(?P<body>.+)$", re.DOTALL)
-_MARKDOWN_EMPHASIS = re.compile(r"[*_`]{1,3}")
+# Single underscores are left alone: they belong to identifiers like max_tokens.
+_MARKDOWN_EMPHASIS = re.compile(r"\*{1,3}|`{1,3}|__")
 _BODY_KEYS = ("body", "explanation", "definition", "description")
 
 # A trailing sentence that ties the term back to the meeting ("In this context, ...") repeats

@@ -46,6 +46,11 @@ def test_multi_line_body_is_joined_into_one_line() -> None:
     assert parsed == Explanation("Software", "Kubernetes runs containers. It heals them.")
 
 
+def test_markdown_emphasis_is_removed_but_identifiers_keep_underscores() -> None:
+    parsed = parse_explanation("domain: Software\n**n_ctx** is the `context` size in __tokens__.")
+    assert parsed == Explanation("Software", "n_ctx is the context size in tokens.")
+
+
 def test_plain_text_gets_the_general_domain() -> None:
     parsed = parse_explanation("Explanation: Kubernetes runs containers on a cluster.")
     assert parsed == Explanation("General", "Kubernetes runs containers on a cluster.")

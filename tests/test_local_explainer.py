@@ -49,10 +49,8 @@ def _assert_well_formed(explanation: Explanation) -> None:
 async def test_explanations_are_well_formed(
     explainer: LocalExplainer, term: str, context: str, language: str | None
 ) -> None:
-    try:
-        explanation = await explainer.explain(term, context, language, deadline_s=60)
-    except ExplanationError:
-        pytest.skip("the 135M model produced an unusable answer; format is checked elsewhere")
+    # A fixed seed makes these sequential answers repeatable, so no unusable answer is tolerated.
+    explanation = await explainer.explain(term, context, language, deadline_s=60)
     _assert_well_formed(explanation)
 
 
@@ -64,10 +62,13 @@ async def test_a_tiny_deadline_raises_timeout(explainer: LocalExplainer) -> None
 
 @pytest.mark.asyncio
 async def test_concurrent_calls_all_complete(explainer: LocalExplainer) -> None:
-    calls = [explainer.explain(term, context, lang, deadline_s=120) for term, context, lang in CASES]
+    calls = [
+        explainer.explain(term, context, lang, deadline_s=120) for term, context, lang in CASES
+    ]
     results = await asyncio.gather(*calls, return_exceptions=True)
     explanations = [r for r in results if isinstance(r, Explanation)]
-    # Only an unusable answer may fail; a crash or a timeout would be a real error.
+    # Batched decoding may change an answer, so an unusable one is tolerated; a crash or a
+    # timeout is not.
     assert all(isinstance(r, Explanation | ExplanationError) for r in results), results
     assert explanations, results
     for explanation in explanations:
