@@ -33,10 +33,10 @@ def serve_config_args(path: Path, app_name: str = APP_NAME) -> dict[str, Any]:
     raise SystemExit(f"{path}: no application named {app_name!r}")
 
 
-def wait_for_health(url: str, timeout_s: float) -> None:
+def wait_for_health(url: str, timeout_s: float, stop: threading.Event | None = None) -> None:
     deadline = time.monotonic() + timeout_s
     last_error = "no answer"
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not (stop and stop.is_set()):
         try:
             with urllib.request.urlopen(url, timeout=5) as response:
                 if response.status == 200:
@@ -46,6 +46,8 @@ def wait_for_health(url: str, timeout_s: float) -> None:
         except OSError as exc:
             last_error = str(exc)
         time.sleep(0.5)
+    if stop and stop.is_set():
+        return
     raise SystemExit(f"{url} did not answer 200 within {timeout_s:.0f}s ({last_error})")
 
 
@@ -55,12 +57,13 @@ def prepare_local_env() -> None:
     os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 
 
-def _wait_for_signal() -> None:
+def _stop_on_signals() -> threading.Event:
+    """SIGINT/SIGTERM set the returned event. Installed after ray.init, whose own fatal-signal
+    handler would otherwise abort the process on SIGTERM and skip our clean shutdown."""
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    while not stop.wait(1.0):
-        pass
+    return stop
 
 
 def run_up(args: argparse.Namespace) -> None:
@@ -92,12 +95,15 @@ def _serve_until_signal(app_args: dict[str, Any], host: str, port: int, dashboar
         _node_ip_address=DEFAULT_HOST,
         logging_level=logging.WARNING,
     )
+    stop = _stop_on_signals()
     try:
         serve.start(http_options={"host": host, "port": port})
         serve.run(build_app(app_args), name=APP_NAME, route_prefix="/", blocking=False)
-        wait_for_health(f"http://{host}:{port}/health", timeout_s=600)
-        print(f"Glossify is up on http://{host}:{port} (Ctrl-C stops it)", flush=True)
-        _wait_for_signal()
+        wait_for_health(f"http://{host}:{port}/health", timeout_s=600, stop=stop)
+        if not stop.is_set():
+            print(f"Glossify is up on http://{host}:{port} (Ctrl-C stops it)", flush=True)
+        while not stop.wait(1.0):
+            pass
         print("Shutting down...", flush=True)
     finally:
         serve.shutdown()

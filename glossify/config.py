@@ -45,7 +45,10 @@ class MeetingConfig(_Strict):
     recent_lines: int = Field(50, ge=1, le=10_000)
     events_in_memory: int = Field(2000, ge=10, le=1_000_000)
     max_line_chars: int = Field(5000, ge=100, le=100_000)
-    stop_drain_s: float = Field(60.0, ge=0.0, le=3600.0)
+    stop_drain_s: float = Field(120.0, ge=0.0, le=3600.0)
+    # From asking for an explanation to getting it, queueing behind other terms included.
+    term_timeout_s: float = Field(120.0, gt=0.0, le=3600.0)
+    explain_attempts: int = Field(2, ge=1, le=5)
     idle_evict_s: float = Field(900.0, ge=1.0)
     use_glossary: bool = True
     namespace: str = "glossify"

@@ -248,10 +248,21 @@ class LiveMeeting:
         return terms_event(term, domain, body, "glossary", now_iso())
 
     async def _new_explanation(self, term: str, context: str) -> dict[str, Any]:
-        deadline = self._config.explainer.deadline_s + 5.0
-        answer = await asyncio.wait_for(
-            self._backends.explain(term, context, self.state.language), deadline
-        )
+        meetings = self._config.meetings
+        for attempt in range(1, meetings.explain_attempts + 1):
+            try:
+                answer = await asyncio.wait_for(
+                    self._backends.explain(term, context, self.state.language),
+                    meetings.term_timeout_s,
+                )
+                break
+            except TimeoutError:
+                raise
+            except Exception as exc:
+                # Small local models now and then answer off-format; a second try usually works.
+                if attempt == meetings.explain_attempts:
+                    raise
+                log.info("explaining %r failed (%r); trying again", term, exc)
         return terms_event(term, answer["domain"], answer["body"], answer["source"], now_iso())
 
     async def _finish_stop(self) -> None:

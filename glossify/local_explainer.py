@@ -143,6 +143,9 @@ class LocalExplainer:
         self.max_chars = max_chars
         self._grammar = build_grammar(max_chars)
         self._server = xlc.Server(_server_params(path, n_threads, n_ctx, n_parallel))
+        # Requests beyond the model's slots wait here, outside the deadline: the deadline is
+        # for a generation that hangs, not for a burst of terms queued behind each other.
+        self._slots = asyncio.Semaphore(n_parallel)
 
     def build_request(self, term: str, context: str, language: str | None) -> dict[str, Any]:
         return {
@@ -156,17 +159,19 @@ class LocalExplainer:
     async def explain(
         self, term: str, context: str, language: str | None, deadline_s: float
     ) -> Explanation:
-        """Explain `term` as heard in `context`, or raise TimeoutError after `deadline_s`.
+        """Explain `term` as heard in `context`, or raise TimeoutError when the generation
+        takes longer than `deadline_s` once it has a slot.
 
         The native call cannot be interrupted: on timeout its worker thread runs on and its
         answer is dropped. `max_tokens` and the grammar's length bound cap that waste.
         """
         request = self.build_request(term, context, language)
-        call = asyncio.to_thread(self._server.handle_chat_completions, request)
-        try:
-            response = await asyncio.wait_for(call, timeout=deadline_s)
-        except TimeoutError:
-            raise TimeoutError(f"no explanation for {term!r} within {deadline_s:g} s") from None
+        async with self._slots:
+            call = asyncio.to_thread(self._server.handle_chat_completions, request)
+            try:
+                response = await asyncio.wait_for(call, timeout=deadline_s)
+            except TimeoutError:
+                raise TimeoutError(f"no explanation for {term!r} within {deadline_s:g} s") from None
         return self._to_explanation(term, context, response)
 
     def _to_explanation(self, term: str, context: str, response: dict[str, Any]) -> Explanation:

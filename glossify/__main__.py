@@ -1,0 +1,3 @@
+from glossify.cli import main
+
+main()

@@ -1,0 +1,71 @@
+"""`glossify up`: the local stack in the foreground, ready on /health, gone after SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+import yaml
+
+from glossify.model_files import smollm2_path
+from tests.conftest import free_port, wait_for_health
+
+
+def test_glossify_up_serves_and_shuts_everything_down(tmp_path: Path) -> None:
+    config = tmp_path / "serve.yaml"
+    args = {"explainer": {"model_path": str(smollm2_path()), "n_threads": 1, "max_tokens": 32}}
+    config.write_text(yaml.safe_dump({"applications": [{"name": "glossify", "args": args}]}))
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "RAY_ADDRESS")}
+    env["GLOSSIFY_HOME"] = str(tmp_path / "home")
+    command = [sys.executable, "-m", "glossify", "up", "--port", str(port), "--no-dashboard"]
+    log_path = tmp_path / "up.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [*command, "--config", str(config)], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    ready_line = f"Glossify is up on http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 240
+        while ready_line not in log_path.read_text() and process.poll() is None:
+            assert time.monotonic() < deadline, log_path.read_text()[-3000:]
+            time.sleep(0.5)
+        health = wait_for_health(f"http://127.0.0.1:{port}/health", timeout_s=10)
+        assert health["status"] == "ok"
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/meeting/cli-check/stt",
+            data=json.dumps({"text": "The SLA covers the API gateway.", "is_final": True}).encode(),
+            headers={"content-type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert json.loads(response.read()) == {"status": "ok"}
+        started = psutil.Process(process.pid).children(recursive=True)
+        postgres = [p for p in psutil.process_iter(["name", "cmdline"]) if _serves(p, tmp_path)]
+        assert postgres, "glossify up should have started an embedded PostgreSQL"
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    output = log_path.read_text()
+    assert process.returncode == 0, output[-3000:]
+    assert "Shutting down..." in output
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(p.is_running() for p in started + postgres):
+        time.sleep(0.5)
+    leftovers = [p for p in started + postgres if p.is_running() and p.status() != "zombie"]
+    assert not leftovers, [p.cmdline() for p in leftovers]
+    # The glossary lives on between runs in GLOSSIFY_HOME.
+    assert (tmp_path / "home" / "pgdata" / "PG_VERSION").exists()
+
+
+def _serves(process: psutil.Process, data_root: Path) -> bool:
+    cmdline = process.info.get("cmdline") or []
+    return process.info.get("name") == "postgres" and any(str(data_root) in a for a in cmdline)
