@@ -1,0 +1,45 @@
+"""Many concurrent meetings share a fixed set of meeting-host processes."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+import ray
+
+from glossify.meeting_host import host_name
+from tests.clients import new_meeting_id
+
+pytestmark = pytest.mark.serve
+
+MEETINGS = 200
+
+
+async def test_200_meetings_do_not_mean_200_actor_processes(stack) -> None:
+    ids = [new_meeting_id("many") for _ in range(MEETINGS)]
+    limits = httpx.Limits(max_connections=50)
+    async with httpx.AsyncClient(base_url=stack.base_url, timeout=60, limits=limits) as client:
+
+        async def run_meeting(mid: str) -> int:
+            line = {"text": f"Good morning from {mid}.", "is_final": True}
+            response = await client.post(f"/meeting/{mid}/stt", json=line)
+            return response.status_code
+
+        statuses = await asyncio.gather(*(run_meeting(mid) for mid in ids))
+        assert statuses == [200] * MEETINGS
+        sample = (await client.get(f"/meeting/{ids[-1]}/transcript")).json()
+        assert [line["text"] for line in sample["lines"]] == [f"Good morning from {ids[-1]}."]
+
+    prefix = host_name(stack.config.app_name, 0)[:-1]
+    hosts = [
+        actor
+        for actor in ray.util.list_named_actors(all_namespaces=True)
+        if actor["name"].startswith(prefix)
+    ]
+    assert len(hosts) == stack.config.meetings.shards
+    pings = [
+        await ray.get_actor(h["name"], namespace=h["namespace"]).ping.remote() for h in hosts
+    ]
+    assert len({p["pid"] for p in pings}) == stack.config.meetings.shards
+    assert sum(p["meetings"] for p in pings) >= MEETINGS
