@@ -38,8 +38,6 @@ async def test_200_meetings_do_not_mean_200_actor_processes(stack) -> None:
         if actor["name"].startswith(prefix)
     ]
     assert len(hosts) == stack.config.meetings.shards
-    pings = [
-        await ray.get_actor(h["name"], namespace=h["namespace"]).ping.remote() for h in hosts
-    ]
+    pings = [await ray.get_actor(h["name"], namespace=h["namespace"]).ping.remote() for h in hosts]
     assert len({p["pid"] for p in pings}) == stack.config.meetings.shards
     assert sum(p["meetings"] for p in pings) >= MEETINGS
