@@ -10,10 +10,14 @@ from glossify.config import load_config
 from glossify.deployments.agent import TermExplainer
 from glossify.deployments.ingress import GlossifyIngress
 from glossify.deployments.ner import TermDetector
+from glossify.deployments.stt import Transcriber
 
 
 def build_app(args: dict[str, Any]) -> Application:
     config = load_config(args)
     detector = TermDetector.bind(config.detector.model_dump())
     explainer = TermExplainer.bind(config.explainer.model_dump())
-    return GlossifyIngress.bind(detector, explainer, config.model_dump())
+    transcriber = (
+        Transcriber.bind(config.transcriber.model_dump()) if config.transcriber.enabled else None
+    )
+    return GlossifyIngress.bind(detector, explainer, transcriber, config.model_dump())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import signal
@@ -11,6 +12,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -57,58 +60,111 @@ def prepare_local_env() -> None:
     os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 
 
+_STOP = threading.Event()
+_DEMO_RUNNING = threading.Event()
+
+
 def _stop_on_signals() -> threading.Event:
     """SIGINT/SIGTERM set the returned event. Installed after ray.init, whose own fatal-signal
     handler would otherwise abort the process on SIGTERM and skip our clean shutdown."""
-    stop = threading.Event()
+
+    def on_signal(*_: object) -> None:
+        _STOP.set()
+        # The demo is inside asyncio.run: interrupt it like Ctrl-C would.
+        if threading.current_thread() is threading.main_thread() and _DEMO_RUNNING.is_set():
+            raise KeyboardInterrupt
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
-    return stop
+        signal.signal(signum, on_signal)
+    return _STOP
 
 
-def run_up(args: argparse.Namespace) -> None:
+@contextmanager
+def local_stack(app_args: dict[str, Any], host: str, port: int, dashboard: bool) -> Iterator[str]:
+    """Ray + Serve + (embedded) PostgreSQL for the duration of the block; yields the base URL.
+
+    Raises KeyboardInterrupt when SIGINT/SIGTERM arrive before the stack is ready."""
     prepare_local_env()
-    from glossify.database import database_url
-
-    app_args = serve_config_args(args.config) if args.config else {}
-    with database_url() as url:
-        os.environ["DATABASE_URL"] = url
-        _serve_until_signal(app_args, args.host, args.port, args.dashboard)
-
-
-def _serve_until_signal(app_args: dict[str, Any], host: str, port: int, dashboard: bool) -> None:
     import ray
     from ray import serve
 
     from glossify.app import build_app
     from glossify.config import load_config
+    from glossify.database import database_url
     from glossify.meeting_hosts import MeetingHosts
     from glossify.model_files import default_llm_path
 
-    config = load_config(app_args)
-    if config.explainer.model_path is None:
-        print("Preparing the local explanation model (first run assembles it)...", flush=True)
-        default_llm_path()
-    ray.init(
-        address="local",
-        include_dashboard=dashboard,
-        _node_ip_address=DEFAULT_HOST,
-        logging_level=logging.WARNING,
-    )
-    stop = _stop_on_signals()
-    try:
-        serve.start(http_options={"host": host, "port": port})
-        serve.run(build_app(app_args), name=APP_NAME, route_prefix="/", blocking=False)
-        wait_for_health(f"http://{host}:{port}/health", timeout_s=600, stop=stop)
-        if not stop.is_set():
-            print(f"Glossify is up on http://{host}:{port} (Ctrl-C stops it)", flush=True)
-        while not stop.wait(1.0):
+    with database_url() as url:
+        os.environ["DATABASE_URL"] = url
+        config = load_config(app_args)
+        if config.explainer.model_path is None:
+            print("Preparing the local explanation model (first run assembles it)...", flush=True)
+            default_llm_path()
+        if config.transcriber.enabled and config.transcriber.model is None:
+            from glossify.whisper_model import default_whisper_dir
+
+            default_whisper_dir()
+        ray.init(
+            address="local",
+            include_dashboard=dashboard,
+            _node_ip_address=DEFAULT_HOST,
+            logging_level=logging.WARNING,
+        )
+        stop = _stop_on_signals()
+        try:
+            serve.start(http_options={"host": host, "port": port})
+            serve.run(build_app(app_args), name=APP_NAME, route_prefix="/", blocking=False)
+            base = f"http://{host}:{port}"
+            wait_for_health(f"{base}/health", timeout_s=600, stop=stop)
+            if stop.is_set():
+                raise KeyboardInterrupt
+            yield base
+        finally:
+            serve.shutdown()
+            MeetingHosts(config.model_copy(update={"app_name": APP_NAME})).kill_all()
+            ray.shutdown()
+
+
+def _app_args(config_path: Path | None) -> dict[str, Any]:
+    return serve_config_args(config_path) if config_path else {}
+
+
+def run_up(args: argparse.Namespace) -> None:
+    with local_stack(_app_args(args.config), args.host, args.port, args.dashboard) as base:
+        print(f"Glossify is up on {base} (Ctrl-C stops it)", flush=True)
+        while not _STOP.wait(1.0):
             pass
         print("Shutting down...", flush=True)
-    finally:
-        serve.shutdown()
-        MeetingHosts(config.model_copy(update={"app_name": APP_NAME})).kill_all()
-        ray.shutdown()
+
+
+def run_stream(args: argparse.Namespace) -> None:
+    from glossify.protocol import check_meeting_id
+    from glossify.stream_client import CaptionPrinter, stream_file
+
+    check_meeting_id(args.meeting)
+    report = asyncio.run(
+        stream_file(
+            args.url,
+            args.meeting,
+            args.file,
+            fast=args.fast,
+            language=args.language,
+            on_event=CaptionPrinter(),
+        )
+    )
+    print(
+        f"streamed {report.audio_seconds:.1f} s of audio in {report.sent_seconds:.1f} s: "
+        f"{len(report.finals())} lines, {len(report.terms())} terms"
+    )
+
+
+def run_demo(args: argparse.Namespace) -> None:
+    from glossify.demo import run_demo_meeting
+
+    with local_stack(_app_args(args.config), args.host, args.port, args.dashboard) as base:
+        print(f"Glossify is up on {base}; streaming the sample meeting...", flush=True)
+        _DEMO_RUNNING.set()
+        asyncio.run(run_demo_meeting(base, args.file, fast=args.fast))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -119,10 +175,27 @@ def main(argv: list[str] | None = None) -> None:
     up.add_argument("--port", type=int, default=DEFAULT_PORT)
     up.add_argument("--config", type=Path, help="a Serve config file whose glossify args to use")
     up.add_argument("--no-dashboard", dest="dashboard", action="store_false")
+
+    stream = commands.add_parser("stream", help="stream an audio file into a meeting")
+    stream.add_argument("file", type=Path, help="wav, flac, mp3, … (anything ffmpeg reads)")
+    stream.add_argument("--meeting", required=True, help="meeting id")
+    stream.add_argument("--url", default=f"http://{DEFAULT_HOST}:{DEFAULT_PORT}")
+    stream.add_argument("--fast", action="store_true", help="send as fast as accepted")
+    stream.add_argument("--language", default=None, help="e.g. en, ko (default: detect)")
+
+    demo = commands.add_parser("demo", help="run the local stack on a sample jargon meeting")
+    demo.add_argument("--file", type=Path, default=None, help="another recording to use")
+    demo.add_argument("--fast", action="store_true", help="stream faster than real time")
+    demo.add_argument("--host", default=DEFAULT_HOST)
+    demo.add_argument("--port", type=int, default=DEFAULT_PORT)
+    demo.add_argument("--config", type=Path, help="a Serve config file whose glossify args to use")
+    demo.add_argument("--no-dashboard", dest="dashboard", action="store_false")
+
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    if args.command == "up":
-        run_up(args)
-    else:  # pragma: no cover - argparse refuses unknown commands
-        parser.error(f"unknown command {args.command}")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    commands_run = {"up": run_up, "stream": run_stream, "demo": run_demo}
+    try:
+        commands_run[args.command](args)
+    except KeyboardInterrupt:
+        print("Interrupted.", flush=True)
     sys.exit(0)

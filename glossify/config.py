@@ -38,6 +38,34 @@ class ExplainerConfig(_Strict):
     deadline_s: float = Field(30.0, gt=0.0, le=600.0)
 
 
+class TranscriberConfig(_Strict):
+    enabled: bool = True
+    # None: Whisper base from the packaged wheels; otherwise a CTranslate2 model directory.
+    model: str | None = None
+    device: Literal["cpu", "cuda", "auto"] = "cpu"
+    compute_type: str = "int8"
+    cpu_threads: int = Field(2, ge=1, le=64)
+    beam_size: int = Field(1, ge=1, le=10)
+    max_batch_size: int = Field(8, ge=1, le=64)
+    batch_wait_timeout_s: float = Field(0.02, ge=0.0, le=1.0)
+    # A partial that waited longer than this is out of date by the time it would be shown.
+    max_partial_wait_s: float = Field(1.5, gt=0.0, le=30.0)
+
+
+class AudioConfig(_Strict):
+    speech_threshold: float = Field(0.5, gt=0.0, lt=1.0)
+    min_silence_s: float = Field(0.5, ge=0.1, le=5.0)
+    max_utterance_s: float = Field(15.0, ge=2.0, le=29.0)
+    min_speech_s: float = Field(0.25, ge=0.0, le=5.0)
+    pre_roll_s: float = Field(0.2, ge=0.0, le=2.0)
+    partial_interval_s: float = Field(1.0, ge=0.2, le=10.0)
+    partials: bool = True
+    max_frame_seconds: float = Field(1.0, gt=0.0, le=10.0)
+    # Finals waiting for the Transcriber per stream; beyond this the socket is read more slowly.
+    max_pending_finals: int = Field(8, ge=1, le=256)
+    hotwords: int = Field(40, ge=0, le=500)
+
+
 class MeetingConfig(_Strict):
     shards: int = Field(2, ge=1, le=256)
     workers_per_meeting: int = Field(3, ge=1, le=32)
@@ -59,6 +87,8 @@ class GlossifyConfig(_Strict):
     database_url: str = Field(..., min_length=1)
     detector: DetectorConfig = DetectorConfig()
     explainer: ExplainerConfig = ExplainerConfig()
+    transcriber: TranscriberConfig = TranscriberConfig()
+    audio: AudioConfig = AudioConfig()
     meetings: MeetingConfig = MeetingConfig()
     max_body_bytes: int = Field(256 * 1024, ge=1024, le=16 * 1024 * 1024)
 

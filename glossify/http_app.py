@@ -23,7 +23,7 @@ from glossify.protocol import (
     SttBody,
     check_meeting_id,
 )
-from glossify.websocket_session import serve_socket
+from glossify.websocket_session import AudioSupport, serve_socket
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,9 @@ def parse_model(model: type[M], data: Any) -> M:
         raise ProtocolError(422, "invalid_body", problems) from None
 
 
-def build_http_app(hosts: MeetingHosts, max_body_bytes: int, health: HealthCheck) -> Starlette:
+def build_http_app(
+    hosts: MeetingHosts, max_body_bytes: int, health: HealthCheck, audio: AudioSupport | None
+) -> Starlette:
     async def call(meeting_id: str, method: str, *args: Any) -> dict[str, Any]:
         return _raise_refusal(await hosts.call(meeting_id, method, *args))
 
@@ -143,7 +145,7 @@ def build_http_app(hosts: MeetingHosts, max_body_bytes: int, health: HealthCheck
         Route("/meeting/{mid}/transcript", get_transcript, methods=["GET"]),
         Route("/meeting/{mid}/stop", stop, methods=["POST"]),
         Route("/meeting/{mid}/stop/status", stop_status, methods=["GET"]),
-        WebSocketRoute("/meeting/{mid}/ws", lambda ws: serve_socket(ws, hosts)),
+        WebSocketRoute("/meeting/{mid}/ws", lambda ws: serve_socket(ws, hosts, audio)),
     ]
     return Starlette(
         routes=routes,

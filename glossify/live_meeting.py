@@ -99,6 +99,14 @@ class LiveMeeting:
         if self._stop_task is not None:
             self._stop_task.cancel()
 
+    def term_names(self) -> list[str]:
+        """Spellings of the terms this meeting has shown, newest first."""
+        return [
+            event["entity"]
+            for event in reversed(self.state.log.recent())
+            if event.get("type") == "terms"
+        ]
+
     async def set_language(self, language: str | None) -> None:
         if language != self.state.language:
             await self._store.set_language(self.id, language)

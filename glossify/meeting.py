@@ -78,6 +78,9 @@ class EventLog:
         changed, self._changed = self._changed, asyncio.Event()
         changed.set()
 
+    def recent(self) -> list[dict[str, Any]]:
+        return list(self._events)
+
     def after(self, since: int, limit: int) -> list[dict[str, Any]] | None:
         """Events with seq > since, or None when they are older than what memory holds."""
         if since >= self._last_seq:

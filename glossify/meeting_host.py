@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 
 MAX_EVENTS_PER_POLL = 500
 EVICT_SWEEP_S = 60.0
+GLOSSARY_CACHE_S = 5.0
+GLOSSARY_HOTWORDS = 200
 
 
 def shard_of(meeting_id: str, shards: int) -> int:
@@ -67,6 +69,7 @@ class MeetingHost:
         self._backends: ServeBackends | None = None
         self._startup_lock = asyncio.Lock()
         self._sweeper: asyncio.Task[None] | None = None
+        self._glossary_cache: tuple[float, list[str]] = (float("-inf"), [])
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -181,6 +184,27 @@ class MeetingHost:
             meeting.listeners -= 1
             meeting.touch()
         return {"events": events}
+
+    async def hotwords(self, meeting_id: str, limit: int) -> dict[str, Any]:
+        """Terms to spell right: this meeting's first, then the organisation's glossary."""
+        meeting = await self._meeting(meeting_id, create=True)
+        assert meeting is not None and self._store is not None
+        words = list(dict.fromkeys(meeting.term_names()))[:limit]
+        if len(words) < limit:
+            for term in await self._glossary_terms():
+                if len(words) >= limit:
+                    break
+                if term not in words:
+                    words.append(term)
+        return {"hotwords": words, "language": meeting.state.language}
+
+    async def _glossary_terms(self) -> list[str]:
+        # Every stream asks every few seconds; the table changes only when a meeting stops.
+        now = time.monotonic()
+        if now - self._glossary_cache[0] > GLOSSARY_CACHE_S:
+            assert self._store is not None
+            self._glossary_cache = (now, await self._store.glossary_terms(GLOSSARY_HOTWORDS))
+        return self._glossary_cache[1]
 
     async def stop(self, meeting_id: str) -> dict[str, Any]:
         try:

@@ -53,8 +53,11 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
+LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$"
+
+
 class StartBody(_Body):
-    language: StrictStr | None = Field(None, pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
+    language: StrictStr | None = Field(None, pattern=LANGUAGE_PATTERN)
 
 
 class SttBody(_Body):
@@ -76,10 +79,11 @@ class ExternalTerm(_Body):
 
 
 class AudioStart(_Body):
+    # Rate and encoding are checked by audio_input.check_format, which names what is supported.
     type: Literal["audio_start"]
-    sample_rate: int = 16000
-    encoding: Literal["pcm_s16le"] = "pcm_s16le"
-    language: StrictStr | None = None
+    sample_rate: Any = 16000
+    encoding: Any = "pcm_s16le"
+    language: StrictStr | None = Field(None, pattern=LANGUAGE_PATTERN)
 
 
 def transcript_event(

@@ -301,6 +301,11 @@ class Store:
         )
         return None if row is None else (row["term"], row["domain"], row["explanation"])
 
+    async def glossary_terms(self, limit: int) -> list[str]:
+        """Terms of the organisation's glossary, to bias speech recognition towards them."""
+        rows = await self.pool.fetch("SELECT DISTINCT term FROM term ORDER BY term LIMIT $1", limit)
+        return [r["term"] for r in rows]
+
     async def meetings_needing_work(self) -> list[str]:
         """Meetings with lines not yet through the pipeline, or an upsert cut short."""
         rows = await self.pool.fetch(

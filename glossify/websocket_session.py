@@ -6,12 +6,17 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from glossify.audio_input import AudioFormat, AudioFormatError, check_format
+from glossify.audio_stream import AudioStream, Transcribe
+from glossify.config import AudioConfig
 from glossify.meeting_hosts import MeetingHosts
-from glossify.protocol import ProtocolError, check_meeting_id, error_event
+from glossify.protocol import AudioStart, ProtocolError, check_meeting_id, error_event
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +24,15 @@ POLL_WAIT_S = 15.0
 MAX_ERRORS = 20
 MAX_TEXT_FRAME_CHARS = 64 * 1024
 POLICY_VIOLATION = 1008
+# After a client leaves mid-utterance, its last words are still transcribed and kept.
+FLUSH_ON_DISCONNECT_S = 60.0
+
+
+@dataclass
+class AudioSupport:
+    transcribe: Transcribe
+    config: AudioConfig
+    vad: Any = None
 
 
 def parse_since(raw: str | None) -> int | None:
@@ -46,7 +60,7 @@ class _Socket:
         await self.send(error_event(code, message))
 
 
-async def serve_socket(ws: WebSocket, hosts: MeetingHosts) -> None:
+async def serve_socket(ws: WebSocket, hosts: MeetingHosts, audio: AudioSupport | None) -> None:
     await ws.accept()
     socket = _Socket(ws)
     try:
@@ -63,12 +77,14 @@ async def serve_socket(ws: WebSocket, hosts: MeetingHosts) -> None:
         await socket.error("since_ahead", f"since={since} is past the last seq {last_seq}")
         since = last_seq
     pump = asyncio.create_task(_pump_events(socket, hosts, meeting_id, since, last_seq))
+    sender = _AudioSender(socket, hosts, meeting_id, audio)
     try:
-        await _receive_frames(socket)
+        await _receive_frames(socket, sender)
     except WebSocketDisconnect:
         pass
     finally:
         pump.cancel()
+        await sender.finish()
     if ws.application_state == WebSocketState.CONNECTED:
         await ws.close(code=POLICY_VIOLATION)
 
@@ -90,22 +106,101 @@ async def _pump_events(
         await socket.ws.close(code=1011)
 
 
-async def _receive_frames(socket: _Socket) -> None:
+class _AudioSender:
+    """The connection's audio stream, created by ``audio_start`` or the first binary frame."""
+
+    def __init__(
+        self, socket: _Socket, hosts: MeetingHosts, meeting_id: str, audio: AudioSupport | None
+    ) -> None:
+        self._socket = socket
+        self._hosts = hosts
+        self._meeting_id = meeting_id
+        self._audio = audio
+        self._stream: AudioStream | None = None
+
+    async def start(self, frame: dict[str, Any]) -> None:
+        if self._audio is None:
+            await self._socket.error("audio_unavailable", "this deployment has no Transcriber")
+            return
+        try:
+            announced = AudioStart.model_validate(frame)
+            fmt = check_format(announced.sample_rate, announced.encoding)
+        except ValidationError as exc:
+            await self._socket.error("invalid_audio_start", _first_problem(exc))
+            return
+        except AudioFormatError as exc:
+            await self._socket.error(exc.code, exc.message)
+            return
+        await self.end()
+        self._stream = self._open(fmt, announced.language)
+
+    async def frame(self, data: bytes) -> None:
+        if self._audio is None:
+            await self._socket.error("audio_unavailable", "this deployment has no Transcriber")
+            return
+        if self._stream is None:
+            self._stream = self._open(AudioFormat(), None)
+        try:
+            await self._stream.feed(data)
+        except AudioFormatError as exc:
+            await self._socket.error(exc.code, exc.message)
+
+    async def end(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            await stream.end()
+
+    async def finish(self) -> None:
+        try:
+            await asyncio.wait_for(self.end(), FLUSH_ON_DISCONNECT_S)
+        except Exception:
+            log.warning("audio of meeting %s not flushed on disconnect", self._meeting_id)
+            if self._stream is not None:
+                self._stream.close()
+
+    def _open(self, fmt: AudioFormat, language: str | None) -> AudioStream:
+        assert self._audio is not None
+        return AudioStream(
+            fmt,
+            language,
+            self._audio.config,
+            self._audio.transcribe,
+            self._submit_line,
+            self._fetch_hotwords,
+            vad=self._audio.vad,
+        )
+
+    async def _submit_line(self, line: dict[str, Any]) -> dict[str, Any]:
+        result = await self._hosts.call(self._meeting_id, "submit_line", line)
+        refused = result.get("refused")
+        if refused is not None and self._socket.ws.application_state == WebSocketState.CONNECTED:
+            await self._socket.error(refused["code"], refused["message"])
+        return result
+
+    async def _fetch_hotwords(self) -> dict[str, Any]:
+        assert self._audio is not None
+        return await self._hosts.call(self._meeting_id, "hotwords", self._audio.config.hotwords)
+
+
+def _first_problem(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    return f"{'.'.join(str(part) for part in err['loc']) or 'frame'}: {err['msg']}"
+
+
+async def _receive_frames(socket: _Socket, sender: _AudioSender) -> None:
     """Reads client frames until the client leaves or is closed for abuse."""
     while socket.errors < MAX_ERRORS:
         message = await socket.ws.receive()
         if message["type"] == "websocket.disconnect":
             raise WebSocketDisconnect(message.get("code", 1000))
         if message.get("bytes") is not None:
-            await socket.error(
-                "audio_unavailable", "this deployment has no Transcriber: send text to /stt"
-            )
+            await sender.frame(message["bytes"])
             continue
-        await _handle_text(socket, message.get("text") or "")
+        await _handle_text(socket, sender, message.get("text") or "")
     await socket.error("too_many_errors", "closing: too many bad frames")
 
 
-async def _handle_text(socket: _Socket, text: str) -> None:
+async def _handle_text(socket: _Socket, sender: _AudioSender, text: str) -> None:
     if len(text) > MAX_TEXT_FRAME_CHARS:
         await socket.error("frame_too_large", f"text frames are limited to {MAX_TEXT_FRAME_CHARS}")
         return
@@ -117,7 +212,9 @@ async def _handle_text(socket: _Socket, text: str) -> None:
     kind = frame.get("type") if isinstance(frame, dict) else None
     if kind == "ping":
         await socket.send({"type": "pong"})
-    elif kind in ("audio_start", "audio_end"):
-        await socket.error("audio_unavailable", "this deployment has no Transcriber")
+    elif kind == "audio_start":
+        await sender.start(frame)
+    elif kind == "audio_end":
+        await sender.end()
     else:
         await socket.error("unknown_type", f"unknown frame type {kind!r}")

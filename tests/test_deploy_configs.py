@@ -61,6 +61,15 @@ def test_cluster_serve_config_scales_ner_and_agent() -> None:
     for name in ("TermDetector", "TermExplainer"):
         assert deployments[name]["autoscaling_config"]["max_replicas"] > 1
     assert deployments["GlossifyIngress"]["max_ongoing_requests"] >= 1000
+    transcriber = deployments["Transcriber"]
+    assert transcriber["ray_actor_options"]["num_gpus"] == 1
+    gpu_nodes = load("cluster.yaml")["available_node_types"]["gpu_worker"]["max_workers"]
+    assert transcriber["autoscaling_config"]["max_replicas"] <= gpu_nodes
+    assert app["args"]["transcriber"] == {
+        "device": "cuda",
+        "compute_type": "float16",
+        "max_batch_size": 16,
+    }
 
 
 def test_app_builder_binds_the_graph(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -68,10 +77,12 @@ def test_app_builder_binds_the_graph(monkeypatch: pytest.MonkeyPatch) -> None:
     ingress = build_app({})._bound_deployment
     assert ingress.name == "GlossifyIngress"
     assert ingress.max_ongoing_requests >= 1000
-    backends = [arg._bound_deployment for arg in ingress.init_args[:2]]
-    assert [b.name for b in backends] == ["TermDetector", "TermExplainer"]
-    for backend in backends:
+    backends = [arg._bound_deployment for arg in ingress.init_args[:3]]
+    assert [b.name for b in backends] == ["TermDetector", "TermExplainer", "Transcriber"]
+    for backend in backends[:2]:
         assert backend._deployment_config.autoscaling_config is not None
+    without_audio = build_app({"transcriber": {"enabled": False}})._bound_deployment
+    assert without_audio.init_args[2] is None
 
 
 def test_config_errors_name_the_setting() -> None:

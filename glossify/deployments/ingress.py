@@ -13,8 +13,23 @@ from glossify.config import GlossifyConfig
 from glossify.http_app import build_http_app
 from glossify.meeting_hosts import MeetingHosts
 from glossify.protocol import PROTOCOL_VERSION
+from glossify.speech import SpeechRequest, SpeechResult
+from glossify.websocket_session import AudioSupport
 
 HEALTH_TIMEOUT_S = 5.0
+
+
+class ServeTranscriber:
+    """The Transcriber deployment seen by audio streams."""
+
+    def __init__(self, handle: DeploymentHandle) -> None:
+        self._handle = handle
+
+    async def final(self, request: SpeechRequest) -> SpeechResult:
+        return await self._handle.transcribe_final.remote(request)
+
+    async def partial(self, request: SpeechRequest, sent_at: float) -> SpeechResult:
+        return await self._handle.transcribe_partial.remote((request, sent_at))
 
 
 # One open WebSocket is one ongoing request, so the ingress must admit thousands.
@@ -22,15 +37,27 @@ HEALTH_TIMEOUT_S = 5.0
 @serve.ingress()
 class GlossifyIngress:
     def __init__(
-        self, detector: DeploymentHandle, explainer: DeploymentHandle, config: dict[str, Any]
+        self,
+        detector: DeploymentHandle,
+        explainer: DeploymentHandle,
+        transcriber: DeploymentHandle | None,
+        config: dict[str, Any],
     ) -> None:
         app_name = serve.get_replica_context().app_name
         self._config = GlossifyConfig.model_validate({**config, "app_name": app_name})
         self._backends = {"detector": detector, "explainer": explainer}
         self._hosts = MeetingHosts(self._config)
+        self._audio: AudioSupport | None = None
+        if transcriber is not None:
+            from glossify.utterances import load_vad
+
+            self._backends["transcriber"] = transcriber
+            self._audio = AudioSupport(
+                ServeTranscriber(transcriber), self._config.audio, vad=load_vad()
+            )
 
     def __serve_build_asgi_app__(self) -> Starlette:
-        return build_http_app(self._hosts, self._config.max_body_bytes, self._health)
+        return build_http_app(self._hosts, self._config.max_body_bytes, self._health, self._audio)
 
     async def _health(self) -> dict[str, Any]:
         report: dict[str, Any] = {"status": "ok", "protocol": PROTOCOL_VERSION}

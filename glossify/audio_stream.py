@@ -1,0 +1,156 @@
+"""One sending connection's audio: frames → utterances → Transcriber → lines of the meeting.
+
+Finals of a stream are transcribed and entered one after another, in order. Partials are
+previews: at most one in flight per stream, none while a final of the stream is waiting, and
+one that comes back after its utterance's final is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from glossify.audio_input import AudioFormat, PcmStream
+from glossify.config import AudioConfig
+from glossify.protocol import now_iso
+from glossify.speech import SpeechRequest, SpeechResult
+from glossify.utterances import SegmenterConfig, Utterance, UtteranceSegmenter
+
+log = logging.getLogger(__name__)
+
+HOTWORDS_TTL_S = 5.0
+
+SubmitLine = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+FetchHotwords = Callable[[], Awaitable[dict[str, Any]]]
+
+
+class Transcribe(Protocol):
+    async def final(self, request: SpeechRequest) -> SpeechResult: ...
+
+    async def partial(self, request: SpeechRequest, sent_at: float) -> SpeechResult: ...
+
+
+def segmenter_config(audio: AudioConfig) -> SegmenterConfig:
+    return SegmenterConfig(
+        speech_threshold=audio.speech_threshold,
+        min_silence_s=audio.min_silence_s,
+        max_utterance_s=audio.max_utterance_s,
+        min_speech_s=audio.min_speech_s,
+        pre_roll_s=audio.pre_roll_s,
+        partial_interval_s=audio.partial_interval_s,
+    )
+
+
+class AudioStream:
+    def __init__(
+        self,
+        fmt: AudioFormat,
+        language: str | None,
+        config: AudioConfig,
+        transcribe: Transcribe,
+        submit_line: SubmitLine,
+        fetch_hotwords: FetchHotwords,
+        vad: Any = None,
+    ) -> None:
+        self._pcm = PcmStream(fmt, max_frame_seconds=config.max_frame_seconds)
+        self._segmenter = UtteranceSegmenter(segmenter_config(config), vad=vad)
+        self._config = config
+        self._language = language
+        self._transcribe = transcribe
+        self._submit_line = submit_line
+        self._fetch_hotwords = fetch_hotwords
+        self._finals: asyncio.Queue[Utterance | None] = asyncio.Queue(config.max_pending_finals)
+        self._final_worker = asyncio.create_task(self._run_finals())
+        self._partial_task: asyncio.Task[None] | None = None
+        # Start time of the newest utterance whose final has been queued.
+        self._finalised_start = float("-inf")
+        self._hotwords: tuple[float, tuple[str, ...], str | None] = (float("-inf"), (), None)
+        self.finals_entered = 0
+
+    async def feed(self, frame: bytes) -> None:
+        """Raises AudioFormatError for a bad frame; the stream itself stays usable."""
+        samples = self._pcm.feed(frame)
+        await self._dispatch(self._segmenter.push(samples))
+
+    async def end(self) -> None:
+        """The client's ``audio_end``: flush the current utterance as final and wait for it."""
+        await self._dispatch(self._segmenter.push(self._pcm.flush()))
+        await self._dispatch(self._segmenter.flush())
+        await self._finals.put(None)
+        await self._final_worker
+
+    def close(self) -> None:
+        self._final_worker.cancel()
+        if self._partial_task is not None:
+            self._partial_task.cancel()
+
+    async def _dispatch(self, utterances: list[Utterance]) -> None:
+        for utterance in utterances:
+            if utterance.final:
+                self._finalised_start = utterance.start
+                # A full queue makes the socket wait: back-pressure, never dropped audio.
+                await self._finals.put(utterance)
+            elif self._wants_partial():
+                self._partial_task = asyncio.create_task(self._run_partial(utterance))
+
+    def _wants_partial(self) -> bool:
+        if not self._config.partials or not self._finals.empty():
+            return False
+        return self._partial_task is None or self._partial_task.done()
+
+    async def _request(self, utterance: Utterance, final: bool) -> SpeechRequest:
+        hotwords, language = await self._current_hotwords()
+        return SpeechRequest(
+            audio=utterance.audio,
+            language=self._language or language,
+            hotwords=hotwords,
+            final=final,
+        )
+
+    async def _current_hotwords(self) -> tuple[tuple[str, ...], str | None]:
+        fetched_at, words, language = self._hotwords
+        if time.monotonic() - fetched_at > HOTWORDS_TTL_S:
+            try:
+                answer = await self._fetch_hotwords()
+                words, language = tuple(answer["hotwords"]), answer.get("language")
+            except Exception:
+                log.warning("hotwords unavailable; transcribing without them", exc_info=True)
+            self._hotwords = (time.monotonic(), words, language)
+        return words, language
+
+    async def _run_finals(self) -> None:
+        while (utterance := await self._finals.get()) is not None:
+            try:
+                result = await self._transcribe.final(await self._request(utterance, final=True))
+                if result.text:
+                    await self._enter(utterance, result.text, final=True)
+                    self.finals_entered += 1
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("a final utterance could not be transcribed")
+
+    async def _run_partial(self, utterance: Utterance) -> None:
+        try:
+            request = await self._request(utterance, final=False)
+            result = await self._transcribe.partial(request, time.time())
+            if result.text and utterance.start > self._finalised_start:
+                await self._enter(utterance, result.text, final=False)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning("a partial could not be transcribed", exc_info=True)
+
+    async def _enter(self, utterance: Utterance, text: str, final: bool) -> None:
+        line = {
+            "text": text,
+            "is_final": final,
+            "timestamp": now_iso(),
+            "speaker": None,
+            "start": round(utterance.start, 3),
+            "end": round(utterance.end, 3),
+        }
+        await self._submit_line(line)

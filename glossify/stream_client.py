@@ -1,0 +1,133 @@
+"""Streams an audio file into a meeting as 100 ms PCM frames and reports what comes back."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+import websockets
+
+SAMPLE_RATE = 16_000
+FRAME_S = 0.1
+# After audio_end, the stream is done once no caption has arrived for this long.
+SETTLE_S = 4.0
+MAX_SETTLE_WAIT_S = 120.0
+
+
+def decode_pcm16(path: Path) -> bytes:
+    """Any file ffmpeg (PyAV) reads, as 16 kHz mono little-endian int16."""
+    from faster_whisper import decode_audio
+
+    samples = decode_audio(str(path), sampling_rate=SAMPLE_RATE)
+    return (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2").tobytes()
+
+
+def ws_url(base_url: str, meeting_id: str) -> str:
+    scheme_fixed = base_url.replace("https://", "wss://").replace("http://", "ws://")
+    return f"{scheme_fixed.rstrip('/')}/meeting/{meeting_id}/ws"
+
+
+@dataclass
+class StreamReport:
+    events: list[dict[str, Any]] = field(default_factory=list)
+    audio_seconds: float = 0.0
+    sent_seconds: float = 0.0
+
+    def finals(self) -> list[dict[str, Any]]:
+        return [e for e in self.events if e.get("type") == "transcript" and e["is_final"]]
+
+    def terms(self) -> list[dict[str, Any]]:
+        return [e for e in self.events if e.get("type") == "terms"]
+
+
+class CaptionPrinter:
+    """Prints captions as they grow: a partial is rewritten in place on a terminal."""
+
+    def __init__(self, out: TextIO = sys.stdout) -> None:
+        self._out = out
+        self._live = out.isatty()
+        self._partial_shown = False
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        kind = event.get("type")
+        if kind == "transcript" and not event["is_final"]:
+            if self._live:
+                self._out.write(f"\r\033[K  … {event['text']}")
+                self._partial_shown = True
+                self._out.flush()
+            return
+        if self._partial_shown:
+            self._out.write("\r\033[K")
+            self._partial_shown = False
+        if kind == "transcript":
+            self._out.write(f"[{event['start']:7.1f}s] {event['text']}\n")
+        elif kind == "terms":
+            self._out.write(f"    ▸ {event['entity']} ({event['domain']}): {event['body']}\n")
+        elif kind == "error":
+            self._out.write(f"    ! {event['code']}: {event['message']}\n")
+        self._out.flush()
+
+
+async def stream_file(
+    base_url: str,
+    meeting_id: str,
+    path: Path,
+    *,
+    fast: bool = False,
+    language: str | None = None,
+    on_event: Callable[[dict[str, Any]], None] | None = None,
+    settle_s: float = SETTLE_S,
+) -> StreamReport:
+    pcm = decode_pcm16(path)
+    report = StreamReport(audio_seconds=len(pcm) / 2 / SAMPLE_RATE)
+    caption = asyncio.Event()
+
+    async with websockets.connect(ws_url(base_url, meeting_id), max_size=2**22) as ws:
+        ready = json.loads(await ws.recv())
+        if ready.get("type") != "ready":
+            raise RuntimeError(f"the server did not accept the stream: {ready}")
+
+        async def read() -> None:
+            async for raw in ws:
+                event = json.loads(raw)
+                report.events.append(event)
+                if event.get("type") == "transcript":
+                    caption.set()
+                if on_event is not None:
+                    on_event(event)
+
+        reader = asyncio.create_task(read())
+        await ws.send(
+            json.dumps(
+                {
+                    "type": "audio_start",
+                    "sample_rate": SAMPLE_RATE,
+                    "encoding": "pcm_s16le",
+                    "language": language,
+                }
+            )
+        )
+        started = time.monotonic()
+        frame_bytes = int(SAMPLE_RATE * FRAME_S) * 2
+        for index, offset in enumerate(range(0, len(pcm), frame_bytes)):
+            if not fast:
+                await asyncio.sleep(max(0.0, started + index * FRAME_S - time.monotonic()))
+            await ws.send(pcm[offset : offset + frame_bytes])
+        report.sent_seconds = time.monotonic() - started
+        await ws.send(json.dumps({"type": "audio_end"}))
+        deadline = time.monotonic() + MAX_SETTLE_WAIT_S
+        while time.monotonic() < deadline:
+            caption.clear()
+            try:
+                await asyncio.wait_for(caption.wait(), settle_s)
+            except TimeoutError:
+                break
+        reader.cancel()
+    return report

@@ -1,0 +1,190 @@
+"""Live audio over the WebSocket: real Serve, real faster-whisper, real VAD, real PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import asyncpg
+import httpx
+import numpy as np
+import pytest
+import websockets
+from faster_whisper import decode_audio
+
+from glossify.stream_client import stream_file
+from glossify.terms import normalize_term, term_id
+from glossify.wer import wer as word_error_rate
+from tests.clients import Listener, new_meeting_id, poll_until
+
+pytestmark = pytest.mark.serve
+
+AUDIO = Path(__file__).resolve().parents[2] / "shared" / "audio"
+JFK_TEXT = (
+    "And so my fellow Americans, ask not what your country can do for you, "
+    "ask what you can do for your country."
+)
+
+
+def pcm16(samples: np.ndarray) -> bytes:
+    return (np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes()
+
+
+def final_texts(events: list[dict]) -> list[str]:
+    return [e["text"] for e in events if e.get("type") == "transcript" and e["is_final"]]
+
+
+async def send_audio(
+    url: str, samples: np.ndarray, sample_rate: int = 16000, frame_s: float = 0.1
+) -> list[dict]:
+    """A sending client: announces the format, sends frames as fast as accepted, ends."""
+    async with websockets.connect(url) as ws:
+        received: list[dict] = [json.loads(await ws.recv())]
+        start = {"type": "audio_start", "sample_rate": sample_rate, "encoding": "pcm_s16le"}
+        await ws.send(json.dumps(start))
+        data = pcm16(samples)
+        step = int(sample_rate * frame_s) * 2
+        for offset in range(0, len(data), step):
+            await ws.send(data[offset : offset + step])
+        await ws.send(json.dumps({"type": "audio_end"}))
+        try:
+            while True:
+                received.append(json.loads(await asyncio.wait_for(ws.recv(), 6.0)))
+        except TimeoutError:
+            pass
+    return received
+
+
+@pytest.fixture
+async def client(stack) -> httpx.AsyncClient:
+    async with httpx.AsyncClient(base_url=stack.base_url, timeout=60) as http:
+        yield http
+
+
+async def seed_glossary(client: httpx.AsyncClient, entity: str) -> None:
+    """An earlier meeting explained the term, so the organisation's glossary knows it."""
+    mid = new_meeting_id("seed")
+    term = {"entity": entity, "domain": "Cloud", "body": "A container orchestration system."}
+    assert (await client.post(f"/meeting/{mid}/terms", json=term)).status_code == 200
+    assert (await client.post(f"/meeting/{mid}/stop")).status_code == 202
+    await poll_until(
+        lambda: client.get(f"/meeting/{mid}/stop/status"),
+        lambda r: r.json()["status"] == "done",
+    )
+
+
+async def test_jargon_meeting_streamed_becomes_lines_terms_and_rows(stack, client) -> None:
+    # Whisper alone hears "cubernete's"; the glossary's spelling, passed as hotwords, fixes it.
+    await seed_glossary(client, "Kubernetes")
+    await asyncio.sleep(6)  # past the meeting hosts' glossary cache
+    mid = new_meeting_id("audio")
+    script = (AUDIO / "dev-meeting.txt").read_text()
+    async with Listener(f"{stack.ws_url}/meeting/{mid}/ws") as listener:
+        report = await stream_file(
+            stack.base_url, mid, AUDIO / "dev-meeting-hibari.wav", fast=True, language="en"
+        )
+        heard = " ".join(e["text"] for e in report.finals())
+        for word in ("Kubernetes", "EBITDA", "OAuth"):
+            assert word.lower() in heard.lower(), heard
+        assert word_error_rate(script, heard) < 0.25, heard
+        for final in report.finals():
+            assert 0 <= final["start"] < final["end"] <= report.audio_seconds + 0.5
+
+        def explained(events: list[dict]) -> bool:
+            names = {normalize_term(e["entity"]) for e in events if e["type"] == "terms"}
+            return all(any(w in n for n in names) for w in ("kubernetes", "ebitda", "oauth"))
+
+        await listener.wait_for(explained, within=240)
+        assert final_texts(listener.events) == [e["text"] for e in report.finals()]
+        assert (await client.post(f"/meeting/{mid}/stop")).status_code == 202
+        status = await poll_until(
+            lambda: client.get(f"/meeting/{mid}/stop/status"),
+            lambda r: r.json()["status"] == "done",
+            within=240,
+        )
+    terms = (await client.get(f"/meeting/{mid}/terms")).json()["terms"]
+    assert status.json()["upserted"] == len(terms) > 0
+    conn = await asyncpg.connect(stack.database_url)
+    try:
+        ids = [term_id(t["entity"]) for t in terms]
+        rows = await conn.fetch("SELECT term FROM term WHERE termid = ANY($1)", ids)
+    finally:
+        await conn.close()
+    stored = {normalize_term(r["term"]) for r in rows}
+    assert any("kubernetes" in term for term in stored), stored
+
+
+async def test_real_speech_resampled_from_48k_is_transcribed(stack) -> None:
+    samples = decode_audio(str(AUDIO / "jfk.flac"), sampling_rate=48000)
+    events = await send_audio(f"{stack.ws_url}/meeting/{new_meeting_id('jfk')}/ws", samples, 48000)
+    heard = " ".join(final_texts(events))
+    assert word_error_rate(JFK_TEXT, heard) <= 0.2, heard
+    partials = [e for e in events if e.get("type") == "transcript" and not e["is_final"]]
+    for partial in partials:
+        assert partial["start"] >= 0 and partial["end"] > partial["start"]
+
+
+async def test_silence_and_noise_yield_no_final_line(stack) -> None:
+    rng = np.random.default_rng(7)
+    silence = np.zeros(16000 * 5, dtype=np.float32)
+    noise = rng.normal(0, 0.08, 16000 * 6).astype(np.float32)
+    hum = 0.2 * np.sin(2 * np.pi * 120 * np.arange(16000 * 4) / 16000).astype(np.float32)
+    events = await send_audio(
+        f"{stack.ws_url}/meeting/{new_meeting_id('quiet')}/ws",
+        np.concatenate([silence, noise, silence, hum]),
+    )
+    assert final_texts(events) == []
+
+
+async def test_two_sources_and_a_listener_in_one_meeting(stack) -> None:
+    mid = new_meeting_id("two")
+    url = f"{stack.ws_url}/meeting/{mid}/ws"
+    jfk = decode_audio(str(AUDIO / "jfk.flac"), sampling_rate=16000)
+    meeting = decode_audio(str(AUDIO / "dev-meeting-hibari.wav"), sampling_rate=16000)[: 16000 * 14]
+    async with Listener(url) as listener:
+        first, second = await asyncio.gather(send_audio(url, jfk), send_audio(url, meeting))
+
+        def both_heard(events: list[dict]) -> bool:
+            text = " ".join(final_texts(events)).lower()
+            return all(word in text for word in ("americans", "country", "autoscaler", "ebitda"))
+
+        await listener.wait_for(both_heard, within=120)
+    # Every connection of the meeting sees the same transcript, whoever sent the audio.
+    heard = final_texts(listener.events)
+    assert set(final_texts(first)) <= set(heard) and set(final_texts(second)) <= set(heard)
+    meeting_lines = [line for line in heard if "autoscaler" in line or "EBITDA" in line]
+    assert len(meeting_lines) == 2, heard
+    jfk_lines = [line for line in heard if line not in meeting_lines]
+    assert word_error_rate(JFK_TEXT, " ".join(jfk_lines)) <= 0.2, heard
+    seqs = [e["seq"] for e in listener.events]
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+
+
+async def test_bad_audio_gets_error_events_and_other_streams_go_on(stack) -> None:
+    mid = new_meeting_id("badaudio")
+    url = f"{stack.ws_url}/meeting/{mid}/ws"
+    jfk = decode_audio(str(AUDIO / "jfk.flac"), sampling_rate=16000)
+    good = asyncio.create_task(send_audio(url, jfk))
+    async with Listener(url) as bad:
+        await bad.send({"type": "audio_start", "sample_rate": 12345, "encoding": "pcm_s16le"})
+        await bad.send({"type": "audio_start", "sample_rate": 16000, "encoding": "mp3"})
+        await bad.send({"type": "audio_start", "sample_rate": "fast"})
+        await bad.send({"type": "audio_start", "sample_rate": 16000})
+        await bad.send(b"\x01\x02\x03")
+        await bad.send(b"\x00" * (16000 * 2 * 3))
+        await bad.send(b"")
+        await bad.send(pcm16(np.zeros(1600, dtype=np.float32)))
+        await bad.send({"type": "audio_end"})
+        await bad.send({"type": "ping"})
+        await bad.wait_for(lambda events: any(e["type"] == "pong" for e in events))
+        codes = [e["code"] for e in bad.of_type("error")]
+        assert codes[:3] == [
+            "unsupported_sample_rate",
+            "unsupported_encoding",
+            "unsupported_sample_rate",
+        ]
+        assert "odd_length_pcm" in codes and "frame_too_large" in codes
+    events = await good
+    assert word_error_rate(JFK_TEXT, " ".join(final_texts(events))) <= 0.2
+    assert not [e for e in events if e.get("type") == "error"]
