@@ -18,13 +18,43 @@ from glossify.model_files import smollm2_path
 from tests.conftest import free_port, wait_for_health
 
 
-def test_glossify_up_serves_and_shuts_everything_down(tmp_path: Path) -> None:
+def tiny_config(tmp_path: Path) -> Path:
     config = tmp_path / "serve.yaml"
     args = {"explainer": {"model_path": str(smollm2_path()), "n_threads": 1, "max_tokens": 32}}
     config.write_text(yaml.safe_dump({"applications": [{"name": "glossify", "args": args}]}))
-    port = free_port()
+    return config
+
+
+def local_env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "RAY_ADDRESS")}
     env["GLOSSIFY_HOME"] = str(tmp_path / "home")
+    return env
+
+
+def test_glossify_demo_hears_explains_and_upserts(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "glossify", "demo", "--fast", "--no-dashboard"]
+    done = subprocess.run(
+        [*command, "--port", str(free_port()), "--config", str(tiny_config(tmp_path))],
+        env=local_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    output = done.stdout
+    assert done.returncode == 0, (output + done.stderr)[-4000:]
+    lines = [line for line in output.splitlines() if line.startswith("[")]
+    assert len(lines) >= 8, output
+    assert "EBITDA" in output and "OAuth" in output
+    glossary = output.split("Glossary of", 1)[1]
+    assert "▸" in output and "EBITDA" in glossary
+    upserted = int(output.split("Upserted ", 1)[1].split()[0])
+    assert upserted == len([g for g in glossary.splitlines()[1:] if g.startswith("  ")])
+
+
+def test_glossify_up_serves_and_shuts_everything_down(tmp_path: Path) -> None:
+    config = tiny_config(tmp_path)
+    port = free_port()
+    env = local_env(tmp_path)
     command = [sys.executable, "-m", "glossify", "up", "--port", str(port), "--no-dashboard"]
     log_path = tmp_path / "up.log"
     with log_path.open("w") as log:
