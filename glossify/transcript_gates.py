@@ -165,9 +165,13 @@ class GateConfig:
     no_speech_threshold: float = 0.6
     log_prob_threshold: float = -1.0
     compression_ratio_threshold: float = 2.4
-    # Below this the decode is a guess whatever no_speech_prob says. On Whisper base, noise and
-    # clicks with hotwords in the prompt scored -1.57 to -3.05 while no_speech_prob stayed under
-    # 0.6; every speech window (natural and synthetic voices) scored -0.85 or better.
+    # Below this the decode is a guess whatever no_speech_prob says. On Whisper base (1-6 s of
+    # noise, hum, clicks), decodes with hotwords in the prompt scored -1.37 to -3.25 while
+    # no_speech_prob stayed at 0.03-0.57, so Whisper's rule let them through (-1.5 would still
+    # pass 4 of 9). English speech windows scored -1.0 or better, except junk such as " and" or
+    # " SLA," written when a hotword prompt meets a window starting mid-sentence (-1.36 to
+    # -2.7), and two right 3 s fragments of the synthetic voice (" so the CPK", -1.43): losing
+    # a short fragment costs less than a glossary term invented from noise.
     logprob_floor: float = -1.2
 
 

@@ -33,7 +33,8 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def explainer() -> LocalExplainer:
-    return LocalExplainer(smollm2_path(), max_tokens=64, max_chars=MAX_CHARS)
+    # One thread: llama.cpp threads spin, and two of them on a busy 2-core machine crawl.
+    return LocalExplainer(smollm2_path(), n_threads=1, max_tokens=64, max_chars=MAX_CHARS)
 
 
 def _assert_well_formed(explanation: Explanation) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import asyncpg
@@ -13,9 +14,16 @@ from tests.clients import Listener, new_meeting_id, poll_until
 
 pytestmark = pytest.mark.serve
 
+
+def fresh_acronym() -> str:
+    """A term no earlier test put into the shared glossary, so the agent must explain it."""
+    return "".join(random.choice("BCDFGHJKLMNPQRSTVWXZ") for _ in range(5))
+
+
+FIRST, SECOND = fresh_acronym(), fresh_acronym()
 LINES = [
-    "Our Kubernetes cluster autoscaler keeps evicting pods.",
-    "Let's check the EBITDA impact with finance before the review.",
+    f"Our {FIRST} cluster autoscaler keeps evicting pods.",
+    f"Let's check the {SECOND} impact with finance before the review.",
 ]
 
 
@@ -72,7 +80,7 @@ async def test_lines_reach_every_listener_in_order_and_land_in_postgres(stack, c
         await post_stt(client, mid, "our kuber", final=False)
         for line in LINES:
             assert await post_stt(client, mid, line) == {"status": "ok"}
-        await first.wait_for(has_terms_for("kubernetes", "ebitda"), within=120)
+        await first.wait_for(has_terms_for(FIRST, SECOND), within=120)
         glossary = (await client.get(f"/meeting/{mid}/terms")).json()
         # Stop drains the pipeline first, so after upsert_done no event can follow.
         status = await stop_and_wait(client, mid)
@@ -87,7 +95,9 @@ async def test_lines_reach_every_listener_in_order_and_land_in_postgres(stack, c
     assert [p["text"] for p in partials] == ["our kuber"]
     terms = first.of_type("terms")
     for term in terms:
-        assert term["source"] == "local" and term["domain"] and term["body"]
+        assert term["source"] in ("local", "glossary") and term["domain"] and term["body"]
+    fresh = [t for t in terms if FIRST in t["entity"] or SECOND in t["entity"]]
+    assert fresh and all(t["source"] == "local" for t in fresh)
     assert first.events[-1]["type"] == "upsert_done"
 
     async with Listener(f"{ws_url}?since=0") as late:
