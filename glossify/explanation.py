@@ -245,3 +245,27 @@ def finalize(
     if not is_usable_body(body):
         return None
     return Explanation(domain=parsed.domain, body=body)
+
+
+class ExplanationError(ValueError):
+    """The model answered, but nothing usable could be made of the answer."""
+
+
+def _squash(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def echoes_context(body: str, context: str) -> bool:
+    """Small models sometimes answer by copying the transcript line, which explains nothing."""
+    squashed = _squash(body)
+    return bool(squashed) and squashed in _squash(context)
+
+
+def explanation_from_answer(
+    term: str, answer: str, context: str, max_chars: int, *, truncated: bool = False
+) -> Explanation:
+    """`finalize` for any backend's raw answer; raises ExplanationError when it is unusable."""
+    explanation = finalize(answer, max_chars, truncated=truncated)
+    if explanation is None or echoes_context(explanation.body, context):
+        raise ExplanationError(f"unusable explanation for {term!r}: {answer[:200]!r}")
+    return explanation

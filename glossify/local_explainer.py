@@ -12,82 +12,24 @@ from typing import Any
 
 import xllamacpp as xlc
 
-from glossify.explanation import Explanation, finalize
+from glossify.explain_prompt import (
+    EXAMPLE_EXCHANGE,
+    SYSTEM_PROMPT,
+    build_messages,
+    clip_context,
+    language_name,
+)
+from glossify.explanation import (
+    Explanation,
+    ExplanationError,
+    echoes_context,
+    explanation_from_answer,
+)
 
-# The format is also enforced by a grammar; the prompt is there to get the content right.
-# "Do not spell out acronyms" is deliberate: Qwen2.5-1.5B invents expansions ("CPK: Control
-# Point Key") when asked to expand only when sure; told not to, it named CPK right in a small trial.
-SYSTEM_PROMPT = (
-    "You explain jargon heard in a business or engineering meeting to a newcomer. "
-    "Answer in exactly two lines. Line 1: `domain: ` followed by one English word naming the "
-    "field (for example Finance, Software, Security, Manufacturing, Marketing, Legal). "
-    "Line 2: one or two short, plain sentences (under 40 words): what the term is and what it "
-    "is used for. Do not spell out acronyms. Do not copy the meeting sentence."
-)
-# One worked example: on Qwen2.5-1.5B it made answers shorter and more direct than more
-# instructions did. It is a fixed prompt prefix, so llama.cpp's prompt cache makes it almost
-# free after the first call per slot.
-EXAMPLE_EXCHANGE = (
-    {
-        "role": "user",
-        "content": 'Term: "8D"\nHeard in the meeting: "The supplier owes us an 8D report for the '
-        'cracked housings."',
-    },
-    {
-        "role": "assistant",
-        "content": "domain: Quality\nA structured eight-step problem-solving report that finds the "
-        "root cause of a defect and proves the fix works.",
-    },
-)
 MIN_BODY_CHARS = 12
-MAX_CONTEXT_CHARS = 400
 TEMPERATURE = 0.2
 # A fixed seed gives the same card for the same term and line, which users expect of a glossary.
 SEED = 42
-# Speech recognisers report ISO codes; the model follows a language name more reliably.
-_LANGUAGE_NAMES = {
-    "en": "English",
-    "de": "German",
-    "fr": "French",
-    "es": "Spanish",
-    "it": "Italian",
-    "pt": "Portuguese",
-    "nl": "Dutch",
-    "ja": "Japanese",
-    "ko": "Korean",
-    "zh": "Chinese",
-}
-
-
-class ExplanationError(ValueError):
-    """The model answered, but nothing usable could be made of the answer."""
-
-
-def language_name(language: str) -> str:
-    """'de-DE' -> 'German'; unknown codes or names pass through unchanged."""
-    return _LANGUAGE_NAMES.get(language.split("-")[0].split("_")[0].lower(), language)
-
-
-def clip_context(context: str, term: str, limit: int = MAX_CONTEXT_CHARS) -> str:
-    """Keep the part of a long transcript line around the term, so the prompt fits a slot."""
-    text = " ".join(context.split())
-    if len(text) <= limit:
-        return text
-    at = max(text.lower().find(term.lower()), 0)
-    start = max(0, min(at - limit // 2, len(text) - limit))
-    return text[start : start + limit]
-
-
-def build_messages(term: str, context: str, language: str | None) -> list[dict[str, str]]:
-    user = f'Term: "{term}"\nHeard in the meeting: "{clip_context(context, term)}"'
-    if language:
-        # "Write in German" alone made Qwen-1.5B copy the German transcript line back.
-        user += f"\nExplain the term itself in {language_name(language)}, in your own words."
-    return [
-        {"role": "system", "content": SYSTEM_PROMPT},
-        *EXAMPLE_EXCHANGE,
-        {"role": "user", "content": user},
-    ]
 
 
 def build_grammar(max_body_chars: int) -> str:
@@ -101,16 +43,6 @@ def build_grammar(max_body_chars: int) -> str:
         "domain ::= [A-Z] [a-zA-Z]{1,23}\n"
         f"body ::= [^\\n ] [^\\n]{{{MIN_BODY_CHARS - 1},{rest}}}\n"
     )
-
-
-def _squash(text: str) -> str:
-    return "".join(ch for ch in text.lower() if ch.isalnum())
-
-
-def echoes_context(body: str, context: str) -> bool:
-    """Small models sometimes answer by copying the transcript line, which explains nothing."""
-    squashed = _squash(body)
-    return bool(squashed) and squashed in _squash(context)
 
 
 def _server_params(model_path: Path, n_threads: int, n_ctx: int, n_parallel: int) -> Any:
@@ -182,7 +114,18 @@ class LocalExplainer:
         body_chars = len(content.partition("\n")[2])
         # Cut off by max_tokens or by the grammar's bound: the last sentence may be unfinished.
         truncated = choice.get("finish_reason") == "length" or body_chars >= self.max_chars
-        explanation = finalize(content, self.max_chars, truncated=truncated)
-        if explanation is None or echoes_context(explanation.body, context):
-            raise ExplanationError(f"unusable explanation for {term!r}: {content!r}")
-        return explanation
+        return explanation_from_answer(term, content, context, self.max_chars, truncated=truncated)
+
+
+# Kept importable from here: the prompt and answer checks moved to shared modules.
+__all__ = [
+    "EXAMPLE_EXCHANGE",
+    "SYSTEM_PROMPT",
+    "ExplanationError",
+    "LocalExplainer",
+    "build_grammar",
+    "build_messages",
+    "clip_context",
+    "echoes_context",
+    "language_name",
+]

@@ -159,12 +159,27 @@ class SpeechEngine:
         """
         if not requests:
             return []
+        results = self._transcribe(requests, full_window=self._encoder_margin_s is None)
+        if self._encoder_margin_s is None:
+            return results
+        # A trimmed encoder window now and then derails the decoder (a long utterance comes
+        # back as "The", or as low-confidence text): those get the full 30 s window again.
+        retry = [i for i, result in enumerate(results) if _looks_derailed(result, requests[i])]
+        if retry:
+            again = self._transcribe([requests[i] for i in retry], full_window=True)
+            for i, result in zip(retry, again, strict=True):
+                results[i] = result
+        return results
+
+    def _transcribe(
+        self, requests: list[SpeechRequest], *, full_window: bool
+    ) -> list[SpeechResult]:
         audios = [check_audio(request.audio) for request in requests]
         for request in requests:
             self._check_language(request.language)
         hints = [self._hotword_tokens(request.hotwords) for request in requests]
         groups = _same_length_groups(hints)
-        encoded = self._encode(audios, movable=len(groups) > 1)
+        encoded = self._encode(audios, movable=len(groups) > 1, full_window=full_window)
         languages = self._languages(requests, encoded)
         prompts = [
             self._prompt(language, hint) for language, hint in zip(languages, hints, strict=True)
@@ -179,8 +194,11 @@ class SpeechEngine:
                 results[i] = self._result(output, languages[i], requests[i].hotwords)
         return [results[i] for i in range(len(requests))]
 
-    def _encode(self, audios: list[np.ndarray], *, movable: bool) -> StorageView:
-        frames = self._encoder_frames(max(audio.size for audio in audios))
+    def _encode(
+        self, audios: list[np.ndarray], *, movable: bool, full_window: bool
+    ) -> StorageView:
+        longest = max(audio.size for audio in audios)
+        frames = WINDOW_FRAMES if full_window else self._encoder_frames(longest)
         features = np.stack([self._features(audio, frames) for audio in audios])
         # Splitting the output into groups is done in numpy, so on a GPU it comes back to the
         # host first (a few MB per window, small next to the encoder itself).
@@ -206,8 +224,7 @@ class SpeechEngine:
             raise ValueError(f"unknown language code {language!r} (expected e.g. 'en', 'de')")
 
     def _encoder_frames(self, longest_samples: int) -> int:
-        if self._encoder_margin_s is None:
-            return WINDOW_FRAMES
+        assert self._encoder_margin_s is not None
         seconds = math.ceil(longest_samples / SAMPLE_RATE + self._encoder_margin_s)
         return min(WINDOW_FRAMES, max(1, seconds) * _FRAMES_PER_SECOND)
 
@@ -268,3 +285,23 @@ class SpeechEngine:
             compression_ratio=compression_ratio(text),
             rejected=rejected,
         )
+
+
+# Speech runs at 2-3 words a second; under half a word a second over a few seconds of
+# audio that the VAD called speech means the decoder stopped early.
+_MIN_WORDS_PER_SECOND = 0.5
+_MIN_CHECKED_SECONDS = 2.0
+
+
+def _looks_derailed(result: SpeechResult, request: SpeechRequest) -> bool:
+    if result.rejected is not None:
+        # Phantom phrases and hotword echoes are what the model hears in noise, trimmed or not.
+        return result.rejected in ("low_logprob", "no_speech", "repetitive")
+    seconds = request.audio.size / SAMPLE_RATE
+    if seconds < _MIN_CHECKED_SECONDS:
+        return False
+    words = len(result.text.split())
+    if words <= 1:
+        # Scripts written without spaces (Chinese, Japanese): about four characters a word.
+        words = len(result.text.strip()) // 4
+    return words < _MIN_WORDS_PER_SECOND * seconds

@@ -15,7 +15,13 @@ from glossify.app import build_app
 from glossify.config import ConfigError, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
-ENV = {"DATABASE_URL": "postgresql://glossify@db.example/glossify"}
+ENV = {
+    "DATABASE_URL": "postgresql://glossify@db.example/glossify",
+    # serve_config.yaml runs the azure detector and the foundry explainer.
+    "LANGUAGE_ENDPOINT": "https://glossify.cognitiveservices.azure.com",
+    "PROJECT_ENDPOINT": "https://glossify.services.ai.azure.com/api/projects/glossify",
+    "AGENT_NAME": "glossify-explainer",
+}
 
 
 def validate_config(config: dict) -> None:

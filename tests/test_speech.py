@@ -23,6 +23,8 @@ from glossify.speech import (
     SAMPLE_RATE,
     SpeechEngine,
     SpeechRequest,
+    SpeechResult,
+    _looks_derailed,
     average_logprob,
     hotword_text,
 )
@@ -333,3 +335,36 @@ def test_a_trimmed_encoder_window_still_transcribes(
 def test_an_encoder_margin_outside_the_window_is_refused(margin: float) -> None:
     with pytest.raises(ValueError, match="encoder_margin_s"):
         SpeechEngine(default_whisper_dir(), encoder_margin_s=margin)
+
+
+def test_a_derailed_trimmed_window_is_decoded_again_with_the_full_window() -> None:
+    # With only the utterance plus 1 s and a hotword prompt, Whisper base answers this
+    # sentence with "The"; the engine notices and decodes it again with the full window.
+    trimmed = SpeechEngine(default_whisper_dir(), cpu_threads=2, encoder_margin_s=1.0)
+    oauth_sentence = seconds(load("dev-meeting-hibari.wav"), 14.776, 19.46)
+    counter = _CallCounter(trimmed._model.model)
+    trimmed._model.model = counter
+    (result,) = trimmed.transcribe_batch(
+        [SpeechRequest(oauth_sentence, language="en", hotwords=("Kubernetes",))]
+    )
+    assert "OAuth" in result.text and "feature flag" in result.text, result.text
+    assert [call[0] for call in counter.calls] == ["encode", "generate", "encode", "generate"]
+
+
+@pytest.mark.parametrize(
+    ("text", "rejected", "audio_s", "derailed"),
+    [
+        ("The", None, 4.7, True),
+        ("The product team wants to ship the new OAuth flow.", None, 4.7, False),
+        ("", "low_logprob", 3.0, True),
+        ("", "phantom", 3.0, False),
+        ("Yes.", None, 1.0, False),
+        ("製品チームは新しい認証フローを出荷したい", None, 4.0, False),
+    ],
+)
+def test_derailment_is_judged_by_words_per_second(
+    text: str, rejected: str | None, audio_s: float, derailed: bool
+) -> None:
+    result = SpeechResult(text, "en", -0.2, 0.1, 1.2, rejected)
+    request = SpeechRequest(np.zeros(int(audio_s * 16000), dtype=np.float32))
+    assert _looks_derailed(result, request) is derailed

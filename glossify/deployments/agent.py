@@ -6,6 +6,7 @@ from typing import Any
 
 from ray import serve
 
+from glossify.backends import start_explainer
 from glossify.config import ExplainerConfig
 
 
@@ -21,24 +22,14 @@ from glossify.config import ExplainerConfig
     },
 )
 class TermExplainer:
-    def __init__(self, config: dict[str, Any]) -> None:
+    # Async so that the Foundry backend can check its agent before the replica takes requests.
+    async def __init__(self, config: dict[str, Any]) -> None:
         self._config = ExplainerConfig.model_validate(config)
-        from glossify.local_explainer import LocalExplainer
-        from glossify.model_files import default_llm_path
-
-        path = self._config.model_path or default_llm_path()
-        self._backend = LocalExplainer(
-            path,
-            n_threads=self._config.n_threads,
-            n_ctx=self._config.n_ctx,
-            n_parallel=self._config.n_parallel,
-            max_tokens=self._config.max_tokens,
-            max_chars=self._config.max_chars,
-        )
+        self._backend = await start_explainer(self._config)
 
     async def explain(self, term: str, context: str, language: str | None) -> dict[str, str]:
-        answer = await self._backend.explain(term, context, language, self._config.deadline_s)
+        answer = await self._backend.explain(term, context, language)
         return {"domain": answer.domain, "body": answer.body, "source": self._config.backend}
 
-    def health(self) -> dict[str, str]:
-        return {"backend": self._config.backend, "state": "ok"}
+    def health(self) -> dict[str, Any]:
+        return self._backend.health()

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from ray import serve
 
+from glossify.backends import make_detector
 from glossify.config import DetectorConfig
 from glossify.terms import Candidate
 
@@ -25,15 +25,10 @@ from glossify.terms import Candidate
 class TermDetector:
     def __init__(self, config: dict[str, Any]) -> None:
         self._config = DetectorConfig.model_validate(config)
-        from glossify.local_detector import LocalTermDetector
-
-        self._backend = LocalTermDetector(
-            model_name=self._config.spacy_model, rare_zipf=self._config.rare_zipf
-        )
+        self._backend = make_detector(self._config)
 
     async def detect(self, text: str, language: str | None) -> list[Candidate]:
-        # spaCy is CPU-bound; a thread keeps the replica answering health checks meanwhile.
-        return await asyncio.to_thread(self._backend.detect, text, language)
+        return await self._backend.detect(text, language)
 
-    def health(self) -> dict[str, str]:
-        return {"backend": self._config.backend, "state": "ok"}
+    def health(self) -> dict[str, Any]:
+        return self._backend.health()

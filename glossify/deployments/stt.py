@@ -41,6 +41,7 @@ class Transcriber:
             compute_type=self._config.compute_type,
             cpu_threads=self._config.cpu_threads,
             beam_size=self._config.beam_size,
+            encoder_margin_s=self._config.encoder_margin_s,
         )
         self._turns = FinalsFirst()
         for batched in (self.transcribe_final, self.transcribe_partial):

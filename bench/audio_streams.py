@@ -1,0 +1,536 @@
+"""K concurrent meetings streamed in real time through the Serve proxy: latency, WER, CPU, RSS.
+
+    .venv/bin/python bench/audio_streams.py [--streams 1,2,4,6,8] [--tiny-llm] [--url URL]
+                                            [--with-peer]
+
+By default starts the local stack itself (Ray, Serve, a fresh embedded PostgreSQL in a temporary
+GLOSSIFY_HOME, so the glossary starts empty) on 127.0.0.1:--port; `--url` targets a running
+stack instead. For each K, K meetings each stream the dev-meeting recording over
+`ws://…/meeting/<id>/ws` as 100 ms pcm_s16le frames, paced like a live microphone: t0 is the
+instant the first sample is "spoken" and frame i goes out at t0 + (i+1)·0.1 s, when its last
+sample would have been captured. After `audio_end`, each socket stays open until the run is
+quiet (no event for --settle seconds and the stack's CPU idle), so late `terms` are counted.
+
+Per stream, with the wall clock of this process:
+- final latency: arrival − (t0 + event.end) for each final `transcript` event. `end` is the
+  utterance end the server reports: speech end + 0.1 s post-roll. The utterance is closed only
+  after 0.5 s of silence, so ~0.4 s of the figure is the segmenter waiting for the pause.
+- sentence latency: per sentence of the recording (offline Silero VAD, no padding: the true end
+  of speech, the same reference for every system), arrival of the last final covering it − end.
+- term latency: for each `terms` event, arrival − end of the first final line containing it.
+- last frame → last final; send lag (how late each frame left, against its schedule); WER
+  against the script; jargon words right; sentences heard; CPU and peak RSS of the stack's
+  processes (Ray's and PostgreSQL's), sampled every 0.5 s.
+
+"Real time" for K: send lag p95 < 0.5 s, every sentence heard in every stream, and final
+latency p95 ≤ 5 s. `--with-peer` then runs bench/peer_whisperlive.py (in bench/.peer-venv, on the
+same audio and model, after this stack is shut down) and prints both side by side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import psutil
+import websockets
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from audio_metrics import (
+    DEFAULT_AUDIO,
+    DEFAULT_SCRIPT,
+    FRAME_S,
+    REPO_ROOT,
+    SAMPLE_RATE,
+    Line,
+    ResourceSampler,
+    last_frame_to_final,
+    load_script,
+    machine_info,
+    percentile,
+    pooled,
+    results_path,
+    sentence_latencies,
+    speech_regions,
+    summary,
+    transcript_quality,
+    wait_machine_quiet,
+)
+
+from glossify.wer import words
+
+PEER_PYTHON = REPO_ROOT / "bench" / ".peer-venv" / "bin" / "python"
+PEER_SCRIPT = REPO_ROOT / "bench" / "peer_whisperlive.py"
+QUIET_HELP = "before each K, wait until other processes use < this %% CPU (0: don't wait)"
+REALTIME_SEND_LAG_P95_S = 0.5
+REALTIME_FINAL_P95_S = 5.0
+
+
+@dataclass
+class StreamRun:
+    """What one sending socket saw. Times are time.monotonic() seconds."""
+
+    meeting_id: str
+    t0: float = 0.0
+    send_lags: list[float] = field(default_factory=list)
+    last_frame_at: float = 0.0
+    events: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def finals(self) -> list[Line]:
+        return [
+            Line(e["text"], float(e["start"]), float(e["end"]), at - self.t0)
+            for at, e in self.events
+            if e.get("type") == "transcript" and e.get("is_final")
+        ]
+
+    def terms(self) -> list[tuple[float, dict[str, Any]]]:
+        return [(at - self.t0, e) for at, e in self.events if e.get("type") == "terms"]
+
+    def partials(self) -> int:
+        return sum(e.get("type") == "transcript" and not e.get("is_final") for _, e in self.events)
+
+
+# ---------------------------------------------------------------- streaming
+
+
+def pcm16(audio: np.ndarray) -> bytes:
+    return (np.clip(audio, -1.0, 1.0) * 32767).astype("<i2").tobytes()
+
+
+def ws_url(base_url: str, meeting_id: str) -> str:
+    return f"{base_url.replace('http://', 'ws://').rstrip('/')}/meeting/{meeting_id}/ws"
+
+
+async def open_socket(base_url: str, run: StreamRun) -> websockets.ClientConnection:
+    # A small write buffer: a server that reads slowly shows up as send lag here.
+    ws = await websockets.connect(
+        ws_url(base_url, run.meeting_id), max_size=2**22, write_limit=8192, open_timeout=60
+    )
+    sock = ws.transport.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 32 * 1024)
+    ready = json.loads(await ws.recv())
+    if ready.get("type") != "ready":
+        raise RuntimeError(f"{run.meeting_id}: not accepted: {ready}")
+    return ws
+
+
+async def read_events(ws: websockets.ClientConnection, run: StreamRun) -> None:
+    try:
+        async for raw in ws:
+            event = json.loads(raw)
+            run.events.append((time.monotonic(), event))
+            if event.get("type") == "error":
+                run.errors.append(event)
+    except websockets.ConnectionClosed:
+        pass
+
+
+async def send_audio(
+    ws: websockets.ClientConnection, run: StreamRun, pcm: bytes, language: str | None
+) -> None:
+    """Frames paced like a live microphone from run.t0 on, then `audio_end`."""
+    await ws.send(
+        json.dumps(
+            {
+                "type": "audio_start",
+                "sample_rate": SAMPLE_RATE,
+                "encoding": "pcm_s16le",
+                "language": language,
+            }
+        )
+    )
+    frame_bytes = int(SAMPLE_RATE * FRAME_S) * 2
+    for offset in range(0, len(pcm), frame_bytes):
+        frame = pcm[offset : offset + frame_bytes]
+        due = run.t0 + (offset + len(frame)) / 2 / SAMPLE_RATE
+        await asyncio.sleep(max(0.0, due - time.monotonic()))
+        await ws.send(frame)
+        run.send_lags.append(time.monotonic() - due)
+    run.last_frame_at = time.monotonic()
+    await ws.send(json.dumps({"type": "audio_end"}))
+
+
+async def wait_quiet(
+    runs: list[StreamRun], sampler: ResourceSampler, settle_s: float, max_wait_s: float
+) -> bool:
+    """Until no event for `settle_s` and the stack's CPU is idle; False if `max_wait_s` passed."""
+    deadline = time.monotonic() + max_wait_s
+    while time.monotonic() < deadline:
+        await asyncio.sleep(0.5)
+        last_event = max((at for run in runs for at, _ in run.events[-1:]), default=0.0)
+        recent = sampler.samples[-4:]
+        idle = bool(recent) and all(s.cpu_percent < 25.0 for s in recent)
+        if time.monotonic() - last_event >= settle_s and idle:
+            return True
+    return False
+
+
+async def run_k(
+    base_url: str,
+    k: int,
+    pcm: bytes,
+    args: argparse.Namespace,
+    sampler: ResourceSampler,
+) -> tuple[list[StreamRun], dict[str, Any]]:
+    tag = f"{int(time.time()) % 100000}"
+    runs = [StreamRun(f"bench-{tag}-k{k}-{i}") for i in range(k)]
+    sockets = [await open_socket(base_url, run) for run in runs]
+    readers = [
+        asyncio.create_task(read_events(ws, run)) for ws, run in zip(sockets, runs, strict=True)
+    ]
+    start = time.monotonic() + 1.0
+    for i, run in enumerate(runs):
+        run.t0 = start + i * args.stagger
+    await asyncio.gather(
+        *(send_audio(ws, run, pcm, args.language) for ws, run in zip(sockets, runs, strict=True))
+    )
+    audio_done = time.monotonic()
+    quiet = await wait_quiet(runs, sampler, args.settle, args.max_wait)
+    end = time.monotonic()
+    for ws in sockets:
+        await ws.close()
+    for reader in readers:
+        reader.cancel()
+    window = {
+        "streaming": sampler.window(start, audio_done),
+        "whole": sampler.window(start, end),
+        "quiet": quiet,
+        "drain_s": round(end - audio_done, 1),
+    }
+    return runs, window
+
+
+# ---------------------------------------------------------------- analysis
+
+
+def term_latencies(run: StreamRun) -> tuple[list[float], int]:
+    """Term arrival − end of the first final line that contains the term; and the unmatched."""
+    finals = sorted(run.finals(), key=lambda line: line.arrival)
+    latencies: list[float] = []
+    unmatched = 0
+    for arrival, event in run.terms():
+        entity = " ".join(words(event["entity"]))
+        line = next((f for f in finals if entity and entity in " ".join(words(f.text))), None)
+        if line is None:
+            unmatched += 1
+        else:
+            latencies.append(arrival - line.end)
+    return latencies, unmatched
+
+
+def analyse_stream(
+    run: StreamRun, script: list[str], regions: list[tuple[float, float]]
+) -> dict[str, Any]:
+    finals = sorted(run.finals(), key=lambda line: line.start)
+    sentences = sentence_latencies(finals, regions)
+    hypothesis = " ".join(line.text for line in finals)
+    terms, unmatched = term_latencies(run)
+    return {
+        "meeting_id": run.meeting_id,
+        "finals": len(finals),
+        "partials": run.partials(),
+        "final_latency": [round(line.latency, 3) for line in finals],
+        "sentence_latency": sentences,
+        "term_latency": [round(t, 3) for t in terms],
+        "terms": [e["entity"] for _, e in run.terms()],
+        "terms_unmatched": unmatched,
+        "last_frame_to_last_final": last_frame_to_final(
+            run.last_frame_at - run.t0, sentences, regions
+        ),
+        "send_lag_p95": round(percentile(run.send_lags, 95) or 0.0, 3),
+        "send_lag_max": round(max(run.send_lags, default=0.0), 3),
+        "errors": run.errors,
+        **transcript_quality(script, hypothesis),
+        "transcript": [line.text for line in finals],
+    }
+
+
+def analyse_k(
+    k: int, streams: list[dict[str, Any]], window: dict[str, Any], n_sentences: int
+) -> dict[str, Any]:
+    finals = pooled(s["final_latency"] for s in streams)
+    sentences = pooled(s["sentence_latency"] for s in streams)
+    missing = sum(v is None for s in streams for v in s["sentence_latency"])
+    terms = pooled(s["term_latency"] for s in streams)
+    lag_p95 = max(s["send_lag_p95"] for s in streams)
+    heard_all = all(s["sentences_heard"] == n_sentences for s in streams) and missing == 0
+    final_p95 = percentile(finals, 95)
+    realtime = (
+        lag_p95 < REALTIME_SEND_LAG_P95_S
+        and heard_all
+        and final_p95 is not None
+        and final_p95 <= REALTIME_FINAL_P95_S
+    )
+    last = [s["last_frame_to_last_final"] for s in streams]
+    last_missing = sum(v is None for v in last)
+    return {
+        "k": k,
+        "final_latency": summary(finals),
+        "sentence_latency": summary(sentences),
+        "sentences_missing": missing,
+        "term_latency": summary(terms),
+        "terms_per_stream": [len(s["terms"]) for s in streams],
+        "last_frame_to_last_final": summary(pooled([last])),
+        "last_sentence_missing": last_missing,
+        "send_lag_p95_worst": lag_p95,
+        "send_lag_max": max(s["send_lag_max"] for s in streams),
+        "wer_mean": round(sum(s["wer"] for s in streams) / len(streams), 4),
+        "wer_worst": max(s["wer"] for s in streams),
+        "jargon_right_min": min(len(s["jargon_right"]) for s in streams),
+        "jargon_right_mean": round(sum(len(s["jargon_right"]) for s in streams) / k, 2),
+        "sentences_heard_min": min(s["sentences_heard"] for s in streams),
+        "finals_per_stream": [s["finals"] for s in streams],
+        "real_time": realtime,
+        "resources": window,
+        "streams": streams,
+    }
+
+
+# ---------------------------------------------------------------- the stack and its processes
+
+
+def stack_finder(pg_data: Path | None) -> Callable[[], list[psutil.Process]]:
+    """The stack's processes: this process's descendants (Ray: GCS, raylet, workers) and the
+    embedded PostgreSQL (found by its data directory); for --url, Ray and postgres by name."""
+    me = psutil.Process()
+
+    def by_name() -> list[psutil.Process]:
+        found = []
+        for proc in psutil.process_iter(["name", "cmdline"]):
+            name = proc.info["name"] or ""
+            cmd = " ".join(proc.info["cmdline"] or [])
+            if proc.pid != me.pid and (
+                name.startswith("ray::")
+                or name in ("raylet", "gcs_server", "postgres")
+                or "ray/_private" in cmd
+            ):
+                found.append(proc)
+        return found
+
+    def local() -> list[psutil.Process]:
+        procs = me.children(recursive=True)
+        for proc in psutil.process_iter(["cmdline"]):
+            if str(pg_data) in " ".join(proc.info["cmdline"] or []):
+                procs.append(proc)
+                procs.extend(proc.children(recursive=True))
+        return procs
+
+    return by_name if pg_data is None else local
+
+
+@contextmanager
+def stack(args: argparse.Namespace) -> Iterator[tuple[str, Path | None]]:
+    if args.url:
+        yield args.url, None
+        return
+    home = Path(tempfile.mkdtemp(prefix="glossify-bench-"))
+    os.environ.setdefault("GLOSSIFY_HOME", str(home))
+    from glossify.cli import local_stack
+
+    app_args: dict[str, Any] = json.loads(args.app_args) if args.app_args else {}
+    if args.tiny_llm:
+        from glossify.model_files import smollm2_path
+
+        app_args.setdefault("explainer", {})["model_path"] = str(smollm2_path())
+    try:
+        with local_stack(app_args, "127.0.0.1", args.port, dashboard=False) as base:
+            yield base, Path(os.environ["GLOSSIFY_HOME"]) / "pgdata"
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- output
+
+
+def _f(value: float | None, digits: int = 2) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    head = (
+        f"{'K':>2} {'final p50':>9} {'p95':>6} {'sent p50':>8} {'p95':>6} {'last→fin':>8} "
+        f"{'term p50':>8} {'p95':>6} {'terms':>5} {'lag p95':>7} {'WER':>6} {'jargon':>6} "
+        f"{'heard':>5} {'CPU%':>5} {'RSS MiB':>7} {'RT':>3}"
+    )
+    lines = [head]
+    for r in rows:
+        res = r["resources"]["streaming"]
+        lines.append(
+            f"{r['k']:>2} {_f(r['final_latency']['p50']):>9} {_f(r['final_latency']['p95']):>6} "
+            f"{_f(r['sentence_latency']['p50']):>8} {_f(r['sentence_latency']['p95']):>6} "
+            f"{_f(r['last_frame_to_last_final']['max']):>8} "
+            f"{_f(r['term_latency']['p50'], 1):>8} {_f(r['term_latency']['p95'], 1):>6} "
+            f"{sum(r['terms_per_stream']):>5} {_f(r['send_lag_p95_worst']):>7} "
+            f"{r['wer_mean']:>6.3f} {r['jargon_right_min']:>3}/15 "
+            f"{r['sentences_heard_min']:>3}/{len(r['streams'][0]['sentence_latency'])} "
+            f"{_f(res['cpu_mean_pct'], 0):>5} {_f(res['rss_peak_mib'], 0):>7} "
+            f"{'yes' if r['real_time'] else 'no':>3}"
+        )
+    return "\n".join(lines)
+
+
+def run_peer(args: argparse.Namespace) -> dict[str, Any] | None:
+    if not PEER_PYTHON.exists():
+        print(f"--with-peer: {PEER_PYTHON} is missing; run bench/setup_peer.sh", flush=True)
+        return None
+    out = Path(tempfile.mkstemp(prefix="peer-", suffix=".json")[1])
+    command = [
+        str(PEER_PYTHON),
+        str(PEER_SCRIPT),
+        "--streams",
+        ",".join(str(k) for k in args.peer_streams or args.streams),
+        "--stagger",
+        str(args.stagger),
+        "--quiet-machine",
+        str(args.quiet_machine),
+        "--json-out",
+        str(out),
+    ]
+    print("\n$ " + " ".join(command), flush=True)
+    subprocess.run(command, check=True)
+    return json.loads(out.read_text())
+
+
+def comparison(ours: list[dict[str, Any]], peer: list[dict[str, Any]]) -> str:
+    by_k = {row["k"]: row for row in peer}
+    lines = [
+        f"{'K':>2} {'final p50 G/P':>14} {'x':>5} {'p95 G/P':>13} {'x':>5} "
+        f"{'sentence p50 G/P':>17} {'x':>5} {'WER G/P':>13} {'CPU% G/P':>11}"
+    ]
+    for row in ours:
+        other = by_k.get(row["k"])
+        if other is None:
+            continue
+        cells = []
+        for key, stat in (
+            ("final_latency", "p50"),
+            ("final_latency", "p95"),
+            ("sentence_latency", "p50"),
+        ):
+            g, p = row[key][stat], other[key][stat]
+            ratio = p / g if g and p is not None else None
+            cells.append(f"{_f(g)}/{_f(p)}")
+            cells.append(_f(ratio, 1))
+        lines.append(
+            f"{row['k']:>2} {cells[0]:>14} {cells[1]:>5} {cells[2]:>13} {cells[3]:>5} "
+            f"{cells[4]:>17} {cells[5]:>5} "
+            f"{row['wer_mean']:.3f}/{other['wer_mean']:.3f} "
+            f"{_f(row['resources']['streaming']['cpu_mean_pct'], 0):>5}/"
+            f"{_f(other['resources']['streaming']['cpu_mean_pct'], 0)}"
+        )
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- main
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ks = parser.add_argument
+    ks("--streams", default="1,2,4,6,8", help="comma-separated K values")
+    ks("--url", default=None, help="a running stack (default: start one)")
+    ks("--port", type=int, default=8031, help="port of the stack this script starts")
+    ks("--tiny-llm", action="store_true", help="SmolLM2-135M explainer instead of Qwen 1.5B")
+    ks("--app-args", default=None, help="Serve app args as JSON (default {})")
+    ks("--audio", type=Path, default=DEFAULT_AUDIO)
+    ks("--script", type=Path, default=DEFAULT_SCRIPT)
+    ks("--language", default="en", help="audio_start language ('' = detect)")
+    ks("--stagger", type=float, default=0.0, help="seconds between the streams' starts")
+    ks("--settle", type=float, default=8.0, help="quiet seconds that end a K")
+    ks("--max-wait", type=float, default=300.0, help="most seconds to wait after the audio")
+    ks("--stop-at-end", action="store_true", help="stop every meeting after the last K")
+    ks("--with-peer", action="store_true", help="then run bench/peer_whisperlive.py")
+    ks("--peer-streams", default=None, help="K values for the peer (default: --streams)")
+    ks("--quiet-machine", type=float, default=40.0, help=QUIET_HELP)
+    ks("--json-out", type=Path, default=None)
+    args = parser.parse_args(argv)
+    args.streams = [int(k) for k in args.streams.split(",")]
+    if args.peer_streams:
+        args.peer_streams = [int(k) for k in args.peer_streams.split(",")]
+    args.language = args.language or None
+    return args
+
+
+async def stop_meetings(base_url: str, rows: list[dict[str, Any]]) -> None:
+    import urllib.request
+
+    for row in rows:
+        for stream in row["streams"]:
+            request = urllib.request.Request(
+                f"{base_url}/meeting/{stream['meeting_id']}/stop", method="POST"
+            )
+            await asyncio.to_thread(urllib.request.urlopen, request, None, 10)
+
+
+async def bench(base_url: str, args: argparse.Namespace, sampler: ResourceSampler) -> list[Any]:
+    from faster_whisper import decode_audio
+
+    audio = decode_audio(str(args.audio), sampling_rate=SAMPLE_RATE)
+    pcm, regions, script = pcm16(audio), speech_regions(audio), load_script(args.script)
+    rows = []
+    for k in args.streams:
+        print(f"\nK={k}: streaming {len(audio) / SAMPLE_RATE:.1f} s x {k} ...", flush=True)
+        waited = 0.0
+        if args.quiet_machine > 0:
+            waited = await asyncio.to_thread(wait_machine_quiet, sampler, args.quiet_machine)
+        load = os.getloadavg()
+        runs, window = await run_k(base_url, k, pcm, args, sampler)
+        streams = [analyse_stream(run, script, regions) for run in runs]
+        row = analyse_k(k, streams, window, len(regions))
+        row["loadavg_before"] = [round(v, 2) for v in load]
+        row["waited_for_quiet_machine_s"] = waited
+        rows.append(row)
+        print(table([row]), flush=True)
+    if args.stop_at_end:
+        await stop_meetings(base_url, rows)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    report: dict[str, Any] = {
+        "system": "glossify",
+        "machine": machine_info(),
+        "args": {k: str(v) for k, v in vars(args).items()},
+    }
+    external_db = "DATABASE_URL" in os.environ
+    with stack(args) as (base_url, pg_data):
+        report["glossify_home"] = os.environ.get("GLOSSIFY_HOME")
+        report["fresh_database"] = pg_data is not None and not external_db
+        sampler = ResourceSampler(stack_finder(pg_data)).start()
+        try:
+            rows = asyncio.run(bench(base_url, args, sampler))
+        finally:
+            sampler.stop()
+    report["rows"] = rows
+    print("\nGlossify\n" + table(rows))
+    if args.with_peer:
+        peer = run_peer(args)
+        if peer is not None:
+            report["peer"] = peer
+            print("\nGlossify (G) vs WhisperLive (P); x = P/G\n" + comparison(rows, peer["rows"]))
+    out = args.json_out or results_path("audio_streams")
+    out.write_text(json.dumps(report, indent=1))
+    print(f"\nwrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,106 @@
+"""Which backend serves the TermDetector and TermExplainer deployments, chosen by config.
+
+Backends are imported only when chosen: an Azure deployment never loads llama.cpp, and the
+local stack never imports the Azure SDKs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Protocol
+
+from glossify.config import DetectorConfig, ExplainerConfig
+from glossify.explanation import Explanation
+from glossify.terms import Candidate
+
+
+class DetectorBackend(Protocol):
+    async def detect(self, text: str, language: str | None) -> list[Candidate]: ...
+
+    def health(self) -> dict[str, Any]: ...
+
+    async def close(self) -> None: ...
+
+
+class ExplainerBackend(Protocol):
+    async def explain(self, term: str, context: str, language: str | None) -> Explanation: ...
+
+    def health(self) -> dict[str, Any]: ...
+
+    async def close(self) -> None: ...
+
+
+class LocalDetector:
+    def __init__(self, config: DetectorConfig) -> None:
+        from glossify.local_detector import LocalTermDetector
+
+        self._detector = LocalTermDetector(
+            model_name=config.spacy_model, rare_zipf=config.rare_zipf
+        )
+
+    async def detect(self, text: str, language: str | None) -> list[Candidate]:
+        # spaCy is CPU-bound; a thread keeps the replica answering health checks meanwhile.
+        return await asyncio.to_thread(self._detector.detect, text, language)
+
+    def health(self) -> dict[str, Any]:
+        return {"backend": "local", "state": "ok"}
+
+    async def close(self) -> None:
+        return None
+
+
+class LocalExplainerBackend:
+    def __init__(self, config: ExplainerConfig) -> None:
+        from glossify.local_explainer import LocalExplainer
+        from glossify.model_files import default_llm_path
+
+        self._deadline_s = config.deadline_s
+        self._explainer = LocalExplainer(
+            config.model_path or default_llm_path(),
+            n_threads=config.n_threads,
+            n_ctx=config.n_ctx,
+            n_parallel=config.n_parallel,
+            max_tokens=config.max_tokens,
+            max_chars=config.max_chars,
+        )
+
+    async def explain(self, term: str, context: str, language: str | None) -> Explanation:
+        return await self._explainer.explain(term, context, language, self._deadline_s)
+
+    def health(self) -> dict[str, Any]:
+        return {"backend": "local", "state": "ok"}
+
+    async def close(self) -> None:
+        return None
+
+
+def make_detector(config: DetectorConfig) -> DetectorBackend:
+    if config.backend == "azure":
+        from glossify.azure_detector import AzureTermDetector
+
+        return AzureTermDetector(config.azure)
+    return LocalDetector(config)
+
+
+async def start_explainer(config: ExplainerConfig) -> ExplainerBackend:
+    """The configured explainer, checked: a Foundry agent that does not exist raises here."""
+    if config.backend == "foundry":
+        from glossify.foundry_explainer import FoundryExplainer
+
+        foundry = FoundryExplainer(
+            config.foundry, deadline_s=config.deadline_s, max_chars=config.max_chars
+        )
+        await foundry.start()
+        return foundry
+    if config.backend == "openai":
+        from glossify.openai_explainer import OpenAIExplainer
+
+        compatible = OpenAIExplainer(
+            config.openai,
+            deadline_s=config.deadline_s,
+            max_tokens=config.max_tokens,
+            max_chars=config.max_chars,
+        )
+        await compatible.start()
+        return compatible
+    return LocalExplainerBackend(config)
