@@ -12,6 +12,7 @@ import asyncio
 import logging
 import os
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ray import serve
@@ -222,17 +223,20 @@ class MeetingHost:
         return meeting.state.stop_status_body()
 
     async def glossary(self, meeting_id: str) -> dict[str, Any]:
-        try:
-            await self._existing(meeting_id)
-        except Refused as exc:
-            return _refused(exc)
-        assert self._store is not None
-        return {"meeting_id": meeting_id, "terms": await self._store.meeting_terms(meeting_id)}
+        return await self._read_journal(meeting_id, "terms", Store.meeting_terms)
 
     async def transcript(self, meeting_id: str) -> dict[str, Any]:
+        return await self._read_journal(meeting_id, "lines", Store.transcript)
+
+    async def _read_journal(
+        self,
+        meeting_id: str,
+        key: str,
+        read: Callable[[Store, str], Awaitable[list[dict[str, Any]]]],
+    ) -> dict[str, Any]:
         try:
             await self._existing(meeting_id)
         except Refused as exc:
             return _refused(exc)
         assert self._store is not None
-        return {"meeting_id": meeting_id, "lines": await self._store.transcript(meeting_id)}
+        return {"meeting_id": meeting_id, key: await read(self._store, meeting_id)}

@@ -91,6 +91,10 @@ def _decode(value: Any) -> dict[str, Any]:
 
 
 _INSERT_EVENT = "INSERT INTO glossify_event (meeting_id, seq, event) VALUES ($1, $2, $3)"
+_UPDATE_STOP = (
+    "UPDATE glossify_meeting SET stop_status = $2, upserted = $3, stop_error = $4, "
+    "updated_at = now() WHERE meeting_id = $1"
+)
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -264,14 +268,7 @@ class Store:
     async def set_stop_status(
         self, meeting_id: str, status: str, upserted: int = 0, error: str | None = None
     ) -> None:
-        await self.pool.execute(
-            "UPDATE glossify_meeting SET stop_status = $2, upserted = $3, stop_error = $4, "
-            "updated_at = now() WHERE meeting_id = $1",
-            meeting_id,
-            status,
-            upserted,
-            error,
-        )
+        await self.pool.execute(_UPDATE_STOP, meeting_id, status, upserted, error)
 
     async def record_stop_result(
         self, meeting_id: str, event: dict[str, Any], status: str, upserted: int, error: str | None
@@ -279,14 +276,7 @@ class Store:
         """The upsert_done/upsert_error event and the stop status, together or not at all."""
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute(_INSERT_EVENT, meeting_id, event["seq"], event)
-            await conn.execute(
-                "UPDATE glossify_meeting SET stop_status = $2, upserted = $3, stop_error = $4, "
-                "updated_at = now() WHERE meeting_id = $1",
-                meeting_id,
-                status,
-                upserted,
-                error,
-            )
+            await conn.execute(_UPDATE_STOP, meeting_id, status, upserted, error)
 
     async def upsert_glossary(self, meeting_id: str) -> int:
         """Bulk upsert of the meeting's glossary into ``term``; returns the row count."""
