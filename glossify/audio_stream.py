@@ -69,6 +69,8 @@ class AudioStream:
         self._finalised_start = float("-inf")
         self._hotwords: tuple[float, tuple[str, ...], str | None] = (float("-inf"), (), None)
         self.finals_entered = 0
+        # Seq of the newest line this stream entered: audio_done waits until it was delivered.
+        self.last_seq = 0
 
     async def feed(self, frame: bytes) -> None:
         """Raises AudioFormatError for a bad frame; the stream itself stays usable."""
@@ -153,4 +155,5 @@ class AudioStream:
             "start": round(utterance.start, 3),
             "end": round(utterance.end, 3),
         }
-        await self._submit_line(line)
+        answer = await self._submit_line(line)
+        self.last_seq = max(self.last_seq, answer.get("seq") or 0)

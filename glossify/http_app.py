@@ -96,7 +96,9 @@ def build_http_app(
     async def stt(request: Request) -> Response:
         mid = meeting_id_of(request)
         line = parse_model(SttBody, await read_json(request, max_body_bytes))
-        return JSONResponse(await call(mid, "submit_line", line.model_dump()))
+        answer = await call(mid, "submit_line", line.model_dump())
+        answer.pop("seq", None)  # protocol v1 answers {"status": "ok"}
+        return JSONResponse(answer)
 
     async def post_terms(request: Request) -> Response:
         mid = meeting_id_of(request)

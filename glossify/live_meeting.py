@@ -121,8 +121,8 @@ class LiveMeeting:
         speaker: str | None,
         start: float | None = None,
         end: float | None = None,
-    ) -> bool:
-        """Journal and publish a transcript line; returns False for a duplicate final line."""
+    ) -> int | None:
+        """Journal and publish a transcript line; returns its seq, None for a duplicate."""
         text = text.strip()
         if not text:
             raise Refused(422, "empty_text", "text must not be empty")
@@ -139,13 +139,14 @@ class LiveMeeting:
             end=end,
         )
         if not is_final:
-            await self._publish(event, lambda stamped: self._store.append_event(self.id, stamped))
-            return True
+            return await self._publish(
+                event, lambda stamped: self._store.append_event(self.id, stamped)
+            )
         norm = normalize_line(text)
         async with self._lock:
             self._require_accepting()
             if norm in self.state.recent_lines:
-                return False
+                return None
             stamped = self.state.log.stamp(event)
             line_no = self.state.line_count + 1
             await self._store.append_line(self.id, line_no, stamped, norm, pending=True)
@@ -153,7 +154,7 @@ class LiveMeeting:
             self.state.line_count = line_no
             self.state.recent_lines.add(norm)
         self.lines.offer(line_no, stamped)
-        return True
+        return stamped["seq"]
 
     async def add_external_term(
         self, entity: str, domain: str, body: str, timestamp: str | None
@@ -192,17 +193,17 @@ class LiveMeeting:
 
     async def _publish(
         self, event: dict[str, Any], journal: Journal, unless: Callable[[], bool] | None = None
-    ) -> bool:
-        """Give the event the next seq, journal it, then show it to listeners.
+    ) -> int | None:
+        """Give the event the next seq, journal it, then show it to listeners; returns the seq.
 
         ``unless`` is checked under the same lock, so a repeat check cannot race a publish."""
         async with self._lock:
             if unless is not None and unless():
-                return False
+                return None
             stamped = self.state.log.stamp(event)
             await journal(stamped)
             self.state.log.commit(stamped)
-            return True
+            return stamped["seq"]
 
     async def _publish_term(self, norm: str, event: dict[str, Any]) -> bool:
         key = (norm, event["domain"])
@@ -212,9 +213,10 @@ class LiveMeeting:
             await self._store.append_term(self.id, tid, norm, stamped)
             self.state.published[key] = event["body"]
 
-        return await self._publish(
+        seq = await self._publish(
             event, journal, unless=lambda: self.state.published.get(key) == event["body"]
         )
+        return seq is not None
 
     async def _load_pending(
         self, exclude: list[int], limit: int

@@ -159,10 +159,10 @@ class MeetingHost:
         try:
             meeting = await self._meeting(meeting_id, create=True)
             assert meeting is not None
-            fresh = await meeting.submit_line(**line)
+            seq = await meeting.submit_line(**line)
         except Refused as exc:
             return _refused(exc)
-        return {"status": "ok"} if fresh else {"status": "ok", "duplicate": True}
+        return {"status": "ok", "duplicate": True} if seq is None else {"status": "ok", "seq": seq}
 
     async def add_terms(self, meeting_id: str, terms: list[dict[str, Any]]) -> dict[str, Any]:
         try:

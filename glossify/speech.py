@@ -194,9 +194,7 @@ class SpeechEngine:
                 results[i] = self._result(output, languages[i], requests[i].hotwords)
         return [results[i] for i in range(len(requests))]
 
-    def _encode(
-        self, audios: list[np.ndarray], *, movable: bool, full_window: bool
-    ) -> StorageView:
+    def _encode(self, audios: list[np.ndarray], *, movable: bool, full_window: bool) -> StorageView:
         longest = max(audio.size for audio in audios)
         frames = WINDOW_FRAMES if full_window else self._encoder_frames(longest)
         features = np.stack([self._features(audio, frames) for audio in audios])

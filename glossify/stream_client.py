@@ -16,9 +16,8 @@ import websockets
 
 SAMPLE_RATE = 16_000
 FRAME_S = 0.1
-# After audio_end, the stream is done once no caption has arrived for this long.
-SETTLE_S = 4.0
-MAX_SETTLE_WAIT_S = 120.0
+# After audio_end the server answers audio_done once the last utterance is a line.
+MAX_FLUSH_WAIT_S = 300.0
 
 
 def decode_pcm16(path: Path) -> bytes:
@@ -83,11 +82,10 @@ async def stream_file(
     fast: bool = False,
     language: str | None = None,
     on_event: Callable[[dict[str, Any]], None] | None = None,
-    settle_s: float = SETTLE_S,
 ) -> StreamReport:
     pcm = decode_pcm16(path)
     report = StreamReport(audio_seconds=len(pcm) / 2 / SAMPLE_RATE)
-    caption = asyncio.Event()
+    flushed = asyncio.Event()
 
     async with websockets.connect(ws_url(base_url, meeting_id), max_size=2**22) as ws:
         ready = json.loads(await ws.recv())
@@ -98,8 +96,8 @@ async def stream_file(
             async for raw in ws:
                 event = json.loads(raw)
                 report.events.append(event)
-                if event.get("type") == "transcript":
-                    caption.set()
+                if event.get("type") == "audio_done":
+                    flushed.set()
                 if on_event is not None:
                     on_event(event)
 
@@ -122,12 +120,8 @@ async def stream_file(
             await ws.send(pcm[offset : offset + frame_bytes])
         report.sent_seconds = time.monotonic() - started
         await ws.send(json.dumps({"type": "audio_end"}))
-        deadline = time.monotonic() + MAX_SETTLE_WAIT_S
-        while time.monotonic() < deadline:
-            caption.clear()
-            try:
-                await asyncio.wait_for(caption.wait(), settle_s)
-            except TimeoutError:
-                break
-        reader.cancel()
+        try:
+            await asyncio.wait_for(flushed.wait(), MAX_FLUSH_WAIT_S)
+        finally:
+            reader.cancel()
     return report

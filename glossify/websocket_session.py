@@ -26,6 +26,7 @@ MAX_TEXT_FRAME_CHARS = 64 * 1024
 POLICY_VIOLATION = 1008
 # After a client leaves mid-utterance, its last words are still transcribed and kept.
 FLUSH_ON_DISCONNECT_S = 60.0
+DELIVERY_WAIT_S = 30.0
 
 
 @dataclass
@@ -50,6 +51,17 @@ class _Socket:
         self.ws = ws
         self._lock = asyncio.Lock()
         self.errors = 0
+        self.delivered_seq = 0
+        self._delivered = asyncio.Event()
+
+    def mark_delivered(self, seq: int) -> None:
+        self.delivered_seq = seq
+        self._delivered.set()
+        self._delivered = asyncio.Event()
+
+    async def wait_delivered(self, seq: int) -> None:
+        while self.delivered_seq < seq:
+            await self._delivered.wait()
 
     async def send(self, message: dict[str, Any]) -> None:
         async with self._lock:
@@ -99,6 +111,7 @@ async def _pump_events(
             for event in result["events"]:
                 await socket.send(event)
                 cursor = event["seq"]
+                socket.mark_delivered(cursor)
     except asyncio.CancelledError:
         raise
     except Exception:
@@ -145,10 +158,26 @@ class _AudioSender:
         except AudioFormatError as exc:
             await self._socket.error(exc.code, exc.message)
 
-    async def end(self) -> None:
+    async def end(self) -> int:
+        """Flushes the stream; returns how many final lines it entered into the meeting."""
         stream, self._stream = self._stream, None
+        if stream is None:
+            return 0
+        await stream.end()
+        return stream.finals_entered
+
+    async def done(self) -> int:
+        """``audio_end``: flush, then let the stream's last line reach this socket first."""
+        stream = self._stream
+        finals = await self.end()
         if stream is not None:
-            await stream.end()
+            try:
+                await asyncio.wait_for(
+                    self._socket.wait_delivered(stream.last_seq), DELIVERY_WAIT_S
+                )
+            except TimeoutError:
+                log.warning("meeting %s: audio_done sent before its lines", self._meeting_id)
+        return finals
 
     async def finish(self) -> None:
         try:
@@ -215,6 +244,8 @@ async def _handle_text(socket: _Socket, sender: _AudioSender, text: str) -> None
     elif kind == "audio_start":
         await sender.start(frame)
     elif kind == "audio_end":
-        await sender.end()
+        # Tells this sender its last words are in the meeting: stopping it now loses nothing.
+        finals = await sender.done()
+        await socket.send({"type": "audio_done", "finals": finals})
     else:
         await socket.error("unknown_type", f"unknown frame type {kind!r}")

@@ -44,7 +44,7 @@ def test_glossify_demo_hears_explains_and_upserts(tmp_path: Path) -> None:
     assert done.returncode == 0, (output + done.stderr)[-4000:]
     lines = [line for line in output.splitlines() if line.startswith("[")]
     assert len(lines) >= 8, output
-    assert "EBITDA" in output and "OAuth" in output
+    assert "EBITDA" in output and "feature flag" in output
     glossary = output.split("Glossary of", 1)[1]
     assert "▸" in output and "EBITDA" in glossary
     upserted = int(output.split("Upserted ", 1)[1].split()[0])
