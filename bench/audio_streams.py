@@ -250,6 +250,8 @@ def analyse_stream(
         "sentence_latency": sentences,
         "term_latency": [round(t, 3) for t in terms],
         "terms": [e["entity"] for _, e in run.terms()],
+        "term_arrivals": [round(at, 2) for at, _ in run.terms()],
+        "term_sources": [e.get("source") for _, e in run.terms()],
         "terms_unmatched": unmatched,
         "last_frame_to_last_final": last_frame_to_final(
             run.last_frame_at - run.t0, sentences, regions
@@ -260,6 +262,15 @@ def analyse_stream(
         **transcript_quality(script, hypothesis),
         "transcript": [line.text for line in finals],
     }
+
+
+def explained_per_min(streams: list[dict[str, Any]]) -> float | None:
+    """Terms explained per minute over the span in which they arrived: the explainer's
+    throughput while a backlog of terms waits for it."""
+    arrivals = sorted(at for s in streams for at in s["term_arrivals"])
+    if len(arrivals) < 2 or arrivals[-1] <= arrivals[0]:
+        return None
+    return round(60 * (len(arrivals) - 1) / (arrivals[-1] - arrivals[0]), 1)
 
 
 def analyse_k(
@@ -287,6 +298,7 @@ def analyse_k(
         "sentences_missing": missing,
         "term_latency": summary(terms),
         "terms_per_stream": [len(s["terms"]) for s in streams],
+        "explained_per_min": explained_per_min(streams),
         "last_frame_to_last_final": summary(pooled([last])),
         "last_sentence_missing": last_missing,
         "send_lag_p95_worst": lag_p95,
@@ -367,7 +379,7 @@ def table(rows: list[dict[str, Any]]) -> str:
     head = (
         f"{'K':>2} {'final p50':>9} {'p95':>6} {'sent p50':>8} {'p95':>6} {'last→fin':>8} "
         f"{'term p50':>8} {'p95':>6} {'terms':>5} {'lag p95':>7} {'WER':>6} {'jargon':>6} "
-        f"{'heard':>5} {'CPU%':>5} {'RSS MiB':>7} {'RT':>3}"
+        f"{'heard':>5} {'CPU%':>5} {'RSS MiB':>7} {'other%':>6} {'RT':>3}"
     )
     lines = [head]
     for r in rows:
@@ -381,6 +393,7 @@ def table(rows: list[dict[str, Any]]) -> str:
             f"{r['wer_mean']:>6.3f} {r['jargon_right_min']:>3}/15 "
             f"{r['sentences_heard_min']:>3}/{len(r['streams'][0]['sentence_latency'])} "
             f"{_f(res['cpu_mean_pct'], 0):>5} {_f(res['rss_peak_mib'], 0):>7} "
+            f"{_f(res.get('outside_cpu_mean_pct'), 0):>6} "
             f"{'yes' if r['real_time'] else 'no':>3}"
         )
     return "\n".join(lines)

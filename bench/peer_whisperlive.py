@@ -338,7 +338,7 @@ def table(rows: list[dict[str, Any]]) -> str:
     lines = [
         f"{'K':>2} {'final p50':>9} {'p95':>6} {'sent p50':>8} {'p95':>6} {'missing':>7} "
         f"{'last→fin':>8} {'lag p95':>7} {'WER':>6} {'jargon':>6} {'heard':>5} {'CPU%':>5} "
-        f"{'RSS MiB':>7} {'RT':>3}"
+        f"{'RSS MiB':>7} {'other%':>6} {'RT':>3}"
     ]
     for r in rows:
         res = r["resources"]["streaming"]
@@ -349,6 +349,7 @@ def table(rows: list[dict[str, Any]]) -> str:
             f"{_f(r['send_lag_p95_worst']):>7} {r['wer_mean']:>6.3f} "
             f"{r['jargon_right_min']:>3}/15 {r['sentences_heard_min']:>3}/10 "
             f"{_f(res['cpu_mean_pct'], 0):>5} {_f(res['rss_peak_mib'], 0):>7} "
+            f"{_f(res.get('outside_cpu_mean_pct'), 0):>6} "
             f"{'yes' if r['real_time'] else 'no':>3}"
         )
     return "\n".join(lines)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import httpx
 
-from glossify.stream_client import CaptionPrinter, stream_file
+from glossify.stream_client import CaptionPrinter, StreamReport, stream_file
 
 STOP_WAIT_S = 300.0
 
@@ -23,11 +25,26 @@ async def run_demo_meeting(base_url: str, file: Path | None = None, *, fast: boo
     path = file or sample_meeting()
     print(f"Meeting {meeting_id}: streaming {path.name} in {'fast' if fast else 'real'} time")
     print(f"(listen too: {base_url.replace('http', 'ws')}/meeting/{meeting_id}/ws)\n")
-    report = await stream_file(base_url, meeting_id, path, fast=fast, on_event=CaptionPrinter())
+    printer = CaptionPrinter()
+    upserted = asyncio.Event()
+
+    def show(event: dict[str, Any]) -> None:
+        printer(event)
+        if event.get("type") in ("upsert_done", "upsert_error"):
+            upserted.set()
+
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
-        print("\nStopping the meeting: the explanations still in progress finish first...")
-        await client.post(f"/meeting/{meeting_id}/stop")
-        status = await _wait_for_stop(client, meeting_id)
+
+        async def stop_and_watch(_: StreamReport) -> None:
+            print("\nStopping the meeting: explanations still in progress arrive first...")
+            await client.post(f"/meeting/{meeting_id}/stop")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(upserted.wait(), STOP_WAIT_S)
+
+        report = await stream_file(
+            base_url, meeting_id, path, fast=fast, on_event=show, after_audio=stop_and_watch
+        )
+        status = (await client.get(f"/meeting/{meeting_id}/stop/status")).json()
         glossary = (await client.get(f"/meeting/{meeting_id}/terms")).json()["terms"]
     print(f"\nGlossary of {meeting_id} ({len(glossary)} terms):")
     for term in glossary:
@@ -35,14 +52,5 @@ async def run_demo_meeting(base_url: str, file: Path | None = None, *, fast: boo
     if status["status"] == "done":
         print(f"\nUpserted {status['upserted']} rows into the PostgreSQL table `term`.")
     else:
-        print(f"\nThe upsert failed: {status['error']}")
+        print(f"\nThe upsert did not finish: {status}")
     print(f"{len(report.finals())} lines from {report.audio_seconds:.0f} s of audio.")
-
-
-async def _wait_for_stop(client: httpx.AsyncClient, meeting_id: str) -> dict:
-    deadline = time.monotonic() + STOP_WAIT_S
-    while True:
-        status = (await client.get(f"/meeting/{meeting_id}/stop/status")).json()
-        if status["status"] in ("done", "error") or time.monotonic() > deadline:
-            return status
-        await asyncio.sleep(0.5)

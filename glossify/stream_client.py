@@ -6,7 +6,7 @@ import asyncio
 import json
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -69,6 +69,10 @@ class CaptionPrinter:
             self._out.write(f"[{event['start']:7.1f}s] {event['text']}\n")
         elif kind == "terms":
             self._out.write(f"    ▸ {event['entity']} ({event['domain']}): {event['body']}\n")
+        elif kind == "upsert_done":
+            self._out.write(f"    ✓ glossary upserted: {event['upserted']} rows\n")
+        elif kind == "upsert_error":
+            self._out.write(f"    ! glossary upsert failed: {event['error']}\n")
         elif kind == "error":
             self._out.write(f"    ! {event['code']}: {event['message']}\n")
         self._out.flush()
@@ -82,7 +86,9 @@ async def stream_file(
     fast: bool = False,
     language: str | None = None,
     on_event: Callable[[dict[str, Any]], None] | None = None,
+    after_audio: Callable[[StreamReport], Awaitable[None]] | None = None,
 ) -> StreamReport:
+    """``after_audio`` runs once the server has every line, while events are still read."""
     pcm = decode_pcm16(path)
     report = StreamReport(audio_seconds=len(pcm) / 2 / SAMPLE_RATE)
     flushed = asyncio.Event()
@@ -122,6 +128,8 @@ async def stream_file(
         await ws.send(json.dumps({"type": "audio_end"}))
         try:
             await asyncio.wait_for(flushed.wait(), MAX_FLUSH_WAIT_S)
+            if after_audio is not None:
+                await after_audio(report)
         finally:
             reader.cancel()
     return report
