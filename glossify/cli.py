@@ -138,10 +138,14 @@ def run_up(args: argparse.Namespace) -> None:
 
 
 def run_stream(args: argparse.Namespace) -> None:
-    from glossify.protocol import check_meeting_id
+    from glossify.protocol import ProtocolError, check_meeting_id
     from glossify.stream_client import CaptionPrinter, stream_file
 
-    check_meeting_id(args.meeting)
+    try:
+        check_meeting_id(args.meeting)
+    except ProtocolError as exc:
+        print(f"glossify stream: {exc.message}", file=sys.stderr)
+        sys.exit(2)
     report = asyncio.run(
         stream_file(
             args.url,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from pathlib import Path
 
 import asyncpg
@@ -189,3 +190,40 @@ async def test_bad_audio_gets_error_events_and_other_streams_go_on(stack) -> Non
     events = await good
     assert word_error_rate(JFK_TEXT, " ".join(final_texts(events))) <= 0.2
     assert not [e for e in events if e.get("type") == "error"]
+
+
+async def test_glossify_stream_command_prints_captions(stack) -> None:
+    mid = new_meeting_id("cli")
+    command = [sys.executable, "-m", "glossify", "stream", str(AUDIO / "jfk.flac")]
+    process = await asyncio.create_subprocess_exec(
+        *command,
+        "--meeting",
+        mid,
+        "--url",
+        stack.base_url,
+        "--fast",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output = (await asyncio.wait_for(process.communicate(), 300))[0].decode()
+    assert process.returncode == 0, output
+    captions = [line for line in output.splitlines() if line.startswith("[")]
+    heard = " ".join(line.split("] ", 1)[1] for line in captions)
+    assert word_error_rate(JFK_TEXT, heard) <= 0.2, output
+    assert "streamed 11.0 s of audio" in output or "streamed 11.1 s of audio" in output, output
+
+
+async def test_glossify_stream_refuses_a_bad_meeting_id(stack) -> None:
+    command = [sys.executable, "-m", "glossify", "stream", str(AUDIO / "jfk.flac")]
+    process = await asyncio.create_subprocess_exec(
+        *command,
+        "--meeting",
+        "no spaces!",
+        "--url",
+        stack.base_url,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output = (await asyncio.wait_for(process.communicate(), 120))[0].decode()
+    assert process.returncode == 2, output
+    assert "meeting id must match" in output
