@@ -117,3 +117,12 @@ def stack(database_url: str) -> Iterator[Stack]:
         serve.shutdown()
         MeetingHosts(config).kill_all()
         ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def standins() -> Iterator[Any]:
+    """The local stand-ins of Azure AI Language, Foundry and an OpenAI-compatible server."""
+    from tests.standins import running_standins
+
+    with running_standins() as running:
+        yield running

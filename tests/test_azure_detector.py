@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 
 import pytest
 from azure.ai.textanalytics.aio import TextAnalyticsClient
@@ -14,17 +13,11 @@ from azure.core.exceptions import HttpResponseError
 from glossify.azure_detector import AzureTermDetector
 from glossify.config import AzureLanguageConfig
 from glossify.terms import FilterRules, filter_candidates
-from tests.standins import StandIns, StaticTokenCredential, running_standins
+from tests.standins import StandIns, StaticTokenCredential
 from tests.standins.azure_language import REJECT_MARKER, SCOPE_RESOURCE
 from tests.standins.state import EMPTY, MALFORMED, Behaviour, slow, throttled, unavailable
 
 SERVICE = "language"
-
-
-@pytest.fixture(scope="module")
-def standins() -> Iterator[StandIns]:
-    with running_standins() as running:
-        yield running
 
 
 @pytest.fixture(autouse=True)

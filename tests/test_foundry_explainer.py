@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 from azure.ai.projects.aio import AIProjectClient
@@ -12,7 +11,7 @@ from glossify.backends import start_explainer
 from glossify.config import ExplainerConfig, FoundryConfig
 from glossify.explanation import ExplanationError
 from glossify.foundry_explainer import AgentNotFoundError, FoundryExplainer, ResponseFailed
-from tests.standins import StandIns, StaticTokenCredential, running_standins
+from tests.standins import StandIns, StaticTokenCredential
 from tests.standins.foundry import AGENTS, CANCELS, POLLS, RESPONSES, SCOPE_RESOURCE
 from tests.standins.state import (
     AS_JSON,
@@ -31,12 +30,6 @@ from tests.standins.state import (
 AGENT = "glossary-agent"
 BEARER = f"Bearer standin-token:{SCOPE_RESOURCE}"
 LINE = "Our EBITDA bridge looks off this quarter."
-
-
-@pytest.fixture(scope="module")
-def standins() -> Iterator[StandIns]:
-    with running_standins() as running:
-        yield running
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Iterator
 
 import openai
 import pytest
@@ -13,17 +12,11 @@ from glossify.config import OpenAIConfig
 from glossify.explain_prompt import SYSTEM_PROMPT
 from glossify.explanation import ExplanationError
 from glossify.openai_explainer import OpenAIExplainer
-from tests.standins import StandIns, running_standins
+from tests.standins import StandIns
 from tests.standins.openai_compat import CHAT, MODELS
 from tests.standins.state import AS_JSON, CUT_OFF, EMPTY, MALFORMED, slow, throttled, unavailable
 
 LINE = "Users sign in to the partner app through OAuth."
-
-
-@pytest.fixture(scope="module")
-def standins() -> Iterator[StandIns]:
-    with running_standins() as running:
-        yield running
 
 
 @pytest.fixture(autouse=True)
