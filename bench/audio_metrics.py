@@ -128,6 +128,22 @@ class Sample:
     processes: int
 
 
+def _kind(proc: psutil.Process) -> str:
+    """'ray::ServeReplica:glossify:Transcriber' for a Ray worker (method suffix dropped)."""
+    try:
+        title = " ".join(proc.cmdline()[:1]) or proc.name()
+    except (psutil.NoSuchProcess, psutil.AccessDenied, IndexError):
+        return "?"
+    match = re.match(r"(ray::[^.\s]+)", title)
+    return match.group(1) if match else Path(title.split()[0]).name
+
+
+def cpu_share(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """CPU seconds per process kind between two snapshots of `ResourceSampler.cpu_seconds`."""
+    spent = {kind: after[kind] - before.get(kind, 0.0) for kind in after}
+    return {k: round(v, 1) for k, v in sorted(spent.items(), key=lambda kv: -kv[1]) if v >= 0.5}
+
+
 @dataclass
 class ResourceSampler:
     """Every `interval_s`, the summed CPU and RSS of the processes `find()` returns."""
@@ -135,6 +151,8 @@ class ResourceSampler:
     find: Callable[[], Iterable[psutil.Process]]
     interval_s: float = 0.5
     samples: list[Sample] = field(default_factory=list)
+    # CPU seconds per process kind (Ray actor class, "postgres", ...) since the start.
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
     _known: dict[int, psutil.Process] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
@@ -161,8 +179,13 @@ class ResourceSampler:
             # Keep one Process object per pid: cpu_percent() is measured since its last call.
             known = self._known.setdefault(proc.pid, proc)
             try:
-                cpu += known.cpu_percent(None)
+                percent = known.cpu_percent(None)
+                cpu += percent
                 rss += known.memory_info().rss
+                kind = _kind(known)
+                self.cpu_seconds[kind] = (
+                    self.cpu_seconds.get(kind, 0.0) + percent / 100 * self.interval_s
+                )
                 alive += 1
             except (psutil.NoSuchProcess, psutil.AccessDenied):
                 self._known.pop(proc.pid, None)

@@ -59,6 +59,7 @@ from audio_metrics import (
     SAMPLE_RATE,
     Line,
     ResourceSampler,
+    cpu_share,
     last_frame_to_final,
     load_script,
     machine_info,
@@ -195,6 +196,7 @@ async def run_k(
     readers = [
         asyncio.create_task(read_events(ws, run)) for ws, run in zip(sockets, runs, strict=True)
     ]
+    spent_before = dict(sampler.cpu_seconds)
     start = time.monotonic() + 1.0
     for i, run in enumerate(runs):
         run.t0 = start + i * args.stagger
@@ -202,6 +204,7 @@ async def run_k(
         *(send_audio(ws, run, pcm, args.language) for ws, run in zip(sockets, runs, strict=True))
     )
     audio_done = time.monotonic()
+    spent_streaming = cpu_share(spent_before, dict(sampler.cpu_seconds))
     quiet = await wait_quiet(runs, sampler, args.settle, args.max_wait)
     end = time.monotonic()
     for ws in sockets:
@@ -213,6 +216,8 @@ async def run_k(
         "whole": sampler.window(start, end),
         "quiet": quiet,
         "drain_s": round(end - audio_done, 1),
+        "cpu_seconds_streaming": spent_streaming,
+        "cpu_seconds_by_process": cpu_share(spent_before, dict(sampler.cpu_seconds)),
     }
     return runs, window
 

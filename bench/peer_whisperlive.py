@@ -52,6 +52,7 @@ from audio_metrics import (
     SAMPLE_RATE,
     Line,
     ResourceSampler,
+    cpu_share,
     descendants,
     last_frame_to_final,
     load_script,
@@ -249,6 +250,7 @@ async def run_k(
     readers = [
         asyncio.create_task(read_messages(ws, run)) for ws, run in zip(sockets, runs, strict=True)
     ]
+    spent_before = dict(sampler.cpu_seconds)
     start = time.monotonic() + 1.0
     for i, run in enumerate(runs):
         run.t0 = start + i * args.stagger
@@ -267,6 +269,7 @@ async def run_k(
         "streaming": sampler.window(start, max(run.last_frame_at for run in runs)),
         "whole": sampler.window(start, end),
         "drain_s": round(end - audio_done, 1),
+        "cpu_seconds_by_process": cpu_share(spent_before, dict(sampler.cpu_seconds)),
     }
     return runs, window
 
