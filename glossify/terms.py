@@ -98,3 +98,22 @@ def filter_candidates(
         seen.add(key)
         kept.append(candidate)
     return kept
+
+
+def _contains_words(longer: list[str], shorter: list[str]) -> bool:
+    n = len(shorter)
+    return n < len(longer) and any(longer[i : i + n] == shorter for i in range(len(longer) - n + 1))
+
+
+def drop_nested(candidates: list[Candidate]) -> list[Candidate]:
+    """Keep the longest of terms nested in one another ("EBITDA margin" over "EBITDA").
+
+    One card per phrase is enough for a listener, and every extra card costs the explainer a
+    generation. The nested term is not lost: said on its own later, it is explained then.
+    """
+    words = [normalize_term(candidate.text).split() for candidate in candidates]
+    return [
+        candidate
+        for candidate, own in zip(candidates, words, strict=True)
+        if not any(_contains_words(other, own) for other in words)
+    ]

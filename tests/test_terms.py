@@ -6,7 +6,14 @@ import uuid
 
 import pytest
 
-from glossify.terms import Candidate, FilterRules, filter_candidates, normalize_term, term_id
+from glossify.terms import (
+    Candidate,
+    FilterRules,
+    drop_nested,
+    filter_candidates,
+    normalize_term,
+    term_id,
+)
 
 RULES = FilterRules()
 
@@ -63,3 +70,21 @@ def test_allowed_categories_are_configurable() -> None:
     rules = FilterRules(allowed_categories=frozenset({"Location"}))
     assert filter_candidates([cand("Monterrey", category="Location")], rules)
     assert not filter_candidates([cand("Kubernetes", category="Product")], rules)
+
+
+def _candidates(*texts: str) -> list[Candidate]:
+    return [Candidate(text, "Skill", 0.9) for text in texts]
+
+
+def test_nested_terms_keep_the_longest() -> None:
+    kept = drop_nested(_candidates("EBITDA margin", "EBITDA", "API gateway", "API", "churn rate"))
+    assert [c.text for c in kept] == ["EBITDA margin", "API gateway", "churn rate"]
+
+
+def test_nesting_is_by_whole_words_and_case_blind() -> None:
+    kept = drop_nested(_candidates("Kafka", "KafkaConnect", "oauth flow", "OAuth", "rate", "rates"))
+    assert [c.text for c in kept] == ["Kafka", "KafkaConnect", "oauth flow", "rate", "rates"]
+
+
+def test_the_same_term_twice_is_not_nested_in_itself() -> None:
+    assert [c.text for c in drop_nested(_candidates("SLA", "SLA"))] == ["SLA", "SLA"]
