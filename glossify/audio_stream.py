@@ -13,6 +13,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
+from glossify import metrics
 from glossify.audio_input import AudioFormat, PcmStream
 from glossify.config import AudioConfig
 from glossify.protocol import now_iso
@@ -25,6 +26,8 @@ HOTWORDS_TTL_S = 5.0
 
 SubmitLine = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 FetchHotwords = Callable[[], Awaitable[dict[str, Any]]]
+
+_open_streams = metrics.OpenCount(metrics.AUDIO_STREAMS_OPEN)
 
 
 class Transcribe(Protocol):
@@ -62,8 +65,13 @@ class AudioStream:
         self._transcribe = transcribe
         self._submit_line = submit_line
         self._fetch_hotwords = fetch_hotwords
-        self._finals: asyncio.Queue[Utterance | None] = asyncio.Queue(config.max_pending_finals)
+        # Each final with the moment its end was detected, for the transcript latency.
+        self._finals: asyncio.Queue[tuple[Utterance, float] | None] = asyncio.Queue(
+            config.max_pending_finals
+        )
         self._final_worker = asyncio.create_task(self._run_finals())
+        _open_streams.add(1)
+        self._final_worker.add_done_callback(lambda _: _open_streams.add(-1))
         self._partial_task: asyncio.Task[None] | None = None
         # Start time of the newest utterance whose final has been queued.
         self._finalised_start = float("-inf")
@@ -75,6 +83,8 @@ class AudioStream:
     async def feed(self, frame: bytes) -> None:
         """Raises AudioFormatError for a bad frame; the stream itself stays usable."""
         samples = self._pcm.feed(frame)
+        fmt = self._pcm.format
+        metrics.AUDIO_RECEIVED.inc(len(frame) / (fmt.bytes_per_sample * fmt.sample_rate))
         await self._dispatch(self._segmenter.push(samples))
 
     async def end(self) -> None:
@@ -91,12 +101,19 @@ class AudioStream:
 
     async def _dispatch(self, utterances: list[Utterance]) -> None:
         for utterance in utterances:
+            detected = time.monotonic()
             if utterance.final:
                 self._finalised_start = utterance.start
                 # A full queue makes the socket wait: back-pressure, never dropped audio.
-                await self._finals.put(utterance)
+                if self._finals.full():
+                    await self._finals.put((utterance, detected))
+                    metrics.AUDIO_BACKPRESSURE.inc(time.monotonic() - detected)
+                else:
+                    self._finals.put_nowait((utterance, detected))
             elif self._wants_partial():
-                self._partial_task = asyncio.create_task(self._run_partial(utterance))
+                self._partial_task = asyncio.create_task(self._run_partial(utterance, detected))
+            elif self._config.partials:
+                metrics.PARTIALS_DROPPED.inc(reason="skipped")
 
     def _wants_partial(self) -> bool:
         if not self._config.partials or not self._finals.empty():
@@ -124,29 +141,32 @@ class AudioStream:
         return words, language
 
     async def _run_finals(self) -> None:
-        while (utterance := await self._finals.get()) is not None:
+        while (item := await self._finals.get()) is not None:
+            utterance, detected = item
             try:
                 result = await self._transcribe.final(await self._request(utterance, final=True))
                 if result.text:
-                    await self._enter(utterance, result.text, final=True)
+                    await self._enter(utterance, result.text, final=True, detected=detected)
                     self.finals_entered += 1
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("a final utterance could not be transcribed")
 
-    async def _run_partial(self, utterance: Utterance) -> None:
+    async def _run_partial(self, utterance: Utterance, detected: float) -> None:
         try:
             request = await self._request(utterance, final=False)
             result = await self._transcribe.partial(request, time.time())
             if result.text and utterance.start > self._finalised_start:
-                await self._enter(utterance, result.text, final=False)
+                await self._enter(utterance, result.text, final=False, detected=detected)
+            elif result.text:
+                metrics.PARTIALS_DROPPED.inc(reason="late")
         except asyncio.CancelledError:
             raise
         except Exception:
             log.warning("a partial could not be transcribed", exc_info=True)
 
-    async def _enter(self, utterance: Utterance, text: str, final: bool) -> None:
+    async def _enter(self, utterance: Utterance, text: str, final: bool, detected: float) -> None:
         line = {
             "text": text,
             "is_final": final,
@@ -157,3 +177,6 @@ class AudioStream:
         }
         answer = await self._submit_line(line)
         self.last_seq = max(self.last_seq, answer.get("seq") or 0)
+        if "refused" not in answer:
+            kind = "final" if final else "partial"
+            metrics.TRANSCRIPT_LATENCY.observe(time.monotonic() - detected, kind=kind)

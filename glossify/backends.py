@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Protocol
 
+from glossify import metrics
 from glossify.config import DetectorConfig, ExplainerConfig
 from glossify.explanation import Explanation
 from glossify.terms import Candidate
@@ -64,6 +65,9 @@ class LocalExplainerBackend:
             max_chars=config.max_chars,
         )
 
+    async def start(self) -> None:
+        await self._explainer.warm_up()
+
     async def explain(self, term: str, context: str, language: str | None) -> Explanation:
         return await self._explainer.explain(term, context, language, self._deadline_s)
 
@@ -103,4 +107,42 @@ async def start_explainer(config: ExplainerConfig) -> ExplainerBackend:
         )
         await compatible.start()
         return compatible
-    return LocalExplainerBackend(config)
+    local = LocalExplainerBackend(config)
+    await local.start()
+    return local
+
+
+class MeasuredDetector:
+    """Any detector backend, with its latency and errors recorded under its backend name."""
+
+    def __init__(self, backend: DetectorBackend, name: str) -> None:
+        self._backend = backend
+        self._name = name
+
+    async def detect(self, text: str, language: str | None) -> list[Candidate]:
+        with metrics.timed(metrics.NER_LATENCY, metrics.NER_ERRORS, backend=self._name):
+            return await self._backend.detect(text, language)
+
+    def health(self) -> dict[str, Any]:
+        return self._backend.health()
+
+    async def close(self) -> None:
+        await self._backend.close()
+
+
+class MeasuredExplainer:
+    """Any explainer backend, with its latency and errors recorded under its backend name."""
+
+    def __init__(self, backend: ExplainerBackend, name: str) -> None:
+        self._backend = backend
+        self._name = name
+
+    async def explain(self, term: str, context: str, language: str | None) -> Explanation:
+        with metrics.timed(metrics.AGENT_LATENCY, metrics.AGENT_ERRORS, backend=self._name):
+            return await self._backend.explain(term, context, language)
+
+    def health(self) -> dict[str, Any]:
+        return self._backend.health()
+
+    async def close(self) -> None:
+        await self._backend.close()

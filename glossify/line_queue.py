@@ -12,6 +12,8 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from glossify import metrics
+
 log = logging.getLogger(__name__)
 
 Line = tuple[int, dict[str, Any]]
@@ -50,6 +52,7 @@ class LineQueue:
         if len(self._queue) < self._capacity and not self._backlog:
             self._queue.append((line_no, event))
         else:
+            metrics.LINE_QUEUE_OVERFLOW.inc()
             self._mark_backlog()
         self._wake()
 

@@ -8,6 +8,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
+from glossify import metrics
 from glossify.config import GlossifyConfig
 from glossify.line_queue import LineQueue
 from glossify.meeting import (
@@ -22,7 +23,14 @@ from glossify.meeting import (
 )
 from glossify.protocol import now_iso, terms_event, transcript_event
 from glossify.store import MeetingRecord, Store
-from glossify.terms import Candidate, FilterRules, filter_candidates, normalize_term, term_id
+from glossify.terms import (
+    Candidate,
+    FilterRules,
+    drop_nested,
+    filter_candidates,
+    normalize_term,
+    term_id,
+)
 
 log = logging.getLogger(__name__)
 
@@ -216,6 +224,8 @@ class LiveMeeting:
         seq = await self._publish(
             event, journal, unless=lambda: self.state.published.get(key) == event["body"]
         )
+        if seq is not None:
+            metrics.TERMS.inc(source=event["source"])
         return seq is not None
 
     async def _load_pending(
@@ -230,7 +240,8 @@ class LiveMeeting:
         except Exception:
             log.exception("term detection failed for meeting %s line %s", self.id, line_no)
             candidates = []
-        fresh = filter_candidates(candidates, self._rules, self.state.claimed_terms)
+        fresh = drop_nested(filter_candidates(candidates, self._rules, self.state.claimed_terms))
+        metrics.count_repeats(candidates, self._rules, self.state.claimed_terms)
         for candidate in fresh:
             self.state.claimed_terms.add(normalize_term(candidate.text))
         await asyncio.gather(*(self._explain(candidate.text, text) for candidate in fresh))
@@ -240,6 +251,7 @@ class LiveMeeting:
         norm = normalize_term(term)
         try:
             event = await self._known_explanation(term)
+            metrics.count_term_lookup(event)
             if event is None:
                 event = await self._new_explanation(term, context)
             await self._publish_term(norm, event)
@@ -280,6 +292,8 @@ class LiveMeeting:
             await asyncio.wait_for(self.lines.drained(), self._config.meetings.stop_drain_s)
         except TimeoutError:
             log.warning("meeting %s: stopping with lines still in the pipeline", self.id)
+        metrics.MEETING_LINES.observe(self.state.line_count)
+        metrics.MEETING_TERMS.observe(len(self.state.published))
         try:
             upserted = await self._store.upsert_glossary(self.id)
         except Exception as exc:

@@ -7,11 +7,13 @@ cleaned by `explanation.finalize`, so callers always get a well-formed `Explanat
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 from typing import Any
 
 import xllamacpp as xlc
 
+from glossify import metrics
 from glossify.explain_prompt import (
     EXAMPLE_EXCHANGE,
     SYSTEM_PROMPT,
@@ -25,11 +27,14 @@ from glossify.explanation import (
     echoes_context,
     explanation_from_answer,
 )
+from glossify.slot_queue import NewestFirstSlots
 
 MIN_BODY_CHARS = 12
 TEMPERATURE = 0.2
 # A fixed seed gives the same card for the same term and line, which users expect of a glossary.
 SEED = 42
+# Any term and line will do: warming only has to put the fixed prompt prefix into each slot.
+WARM_UP_TERM = ("SLA", "We agreed on the SLA with the vendor.")
 
 
 def build_grammar(max_body_chars: int) -> str:
@@ -75,9 +80,29 @@ class LocalExplainer:
         self.max_chars = max_chars
         self._grammar = build_grammar(max_chars)
         self._server = xlc.Server(_server_params(path, n_threads, n_ctx, n_parallel))
+        self._n_parallel = n_parallel
         # Requests beyond the model's slots wait here, outside the deadline: the deadline is
         # for a generation that hangs, not for a burst of terms queued behind each other.
-        self._slots = asyncio.Semaphore(n_parallel)
+        self._slots = NewestFirstSlots(n_parallel)
+
+    @property
+    def waiting(self) -> int:
+        """Requests queued for a slot."""
+        return self._slots.waiting
+
+    async def warm_up(self) -> None:
+        """Fill every slot's prompt cache with the fixed system prompt and example.
+
+        Without it the first term a slot serves pays for ~200 prompt tokens (~3 s on two CPU
+        cores), and the first terms of every meeting after a deploy arrive late."""
+        term, context = WARM_UP_TERM
+        request = {**self.build_request(term, context, None), "max_tokens": 1}
+        # Named slots: left to choose, the server gives a repeat of a cached prompt the slot
+        # that already holds it, and the other slots stay cold.
+        for slot in range(self._n_parallel):
+            await asyncio.to_thread(
+                self._server.handle_chat_completions, {**request, "id_slot": slot}
+            )
 
     def build_request(self, term: str, context: str, language: str | None) -> dict[str, Any]:
         return {
@@ -98,7 +123,9 @@ class LocalExplainer:
         answer is dropped. `max_tokens` and the grammar's length bound cap that waste.
         """
         request = self.build_request(term, context, language)
-        async with self._slots:
+        queued = time.monotonic()
+        async with self._slots.claim():
+            metrics.EXPLAINER_SLOT_WAIT.observe(time.monotonic() - queued)
             call = asyncio.to_thread(self._server.handle_chat_completions, request)
             try:
                 response = await asyncio.wait_for(call, timeout=deadline_s)

@@ -17,6 +17,7 @@ from typing import Any
 
 from ray import serve
 
+from glossify import metrics
 from glossify.config import GlossifyConfig
 from glossify.live_meeting import LiveMeeting, Refused
 from glossify.store import Store
@@ -28,6 +29,8 @@ MAX_EVENTS_PER_POLL = 500
 EVICT_SWEEP_S = 60.0
 GLOSSARY_CACHE_S = 5.0
 GLOSSARY_HOTWORDS = 200
+# Ray exports metrics every ~10 s: sampling the gauges more often would show nothing more.
+GAUGE_SAMPLE_S = 5.0
 
 
 def shard_of(meeting_id: str, shards: int) -> int:
@@ -64,12 +67,14 @@ class MeetingHost:
     def __init__(self, shard: int, config_json: str) -> None:
         self._shard = shard
         self._config = GlossifyConfig.model_validate_json(config_json)
+        metrics.label_meeting_host(self._config.app_name)
         self._meetings: dict[str, LiveMeeting] = {}
         self._loading: dict[str, asyncio.Lock] = {}
         self._store: Store | None = None
         self._backends: ServeBackends | None = None
         self._startup_lock = asyncio.Lock()
         self._sweeper: asyncio.Task[None] | None = None
+        self._gauges: asyncio.Task[None] | None = None
         self._glossary_cache: tuple[float, list[str]] = (float("-inf"), [])
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -84,6 +89,7 @@ class MeetingHost:
                 self._backends = ServeBackends(self._config.app_name)
                 self._store = store
                 self._sweeper = asyncio.create_task(self._sweep_idle())
+                self._gauges = asyncio.create_task(self._sample_gauges())
                 await self._resume_unfinished(store)
         return self._store
 
@@ -100,6 +106,14 @@ class MeetingHost:
                 if meeting.idle and meeting.last_used < cutoff:
                     meeting.close()
                     del self._meetings[meeting_id]
+
+    async def _sample_gauges(self) -> None:
+        shard = str(self._shard)
+        while True:
+            metrics.MEETINGS_OPEN.set(len(self._meetings), shard=shard)
+            depth = sum(meeting.lines.depth for meeting in self._meetings.values())
+            metrics.LINE_QUEUE_DEPTH.set(depth, shard=shard)
+            await asyncio.sleep(GAUGE_SAMPLE_S)
 
     async def _meeting(self, meeting_id: str, *, create: bool) -> LiveMeeting | None:
         meeting = self._meetings.get(meeting_id)
@@ -162,6 +176,8 @@ class MeetingHost:
             seq = await meeting.submit_line(**line)
         except Refused as exc:
             return _refused(exc)
+        kind = "duplicate" if seq is None else "final" if line["is_final"] else "partial"
+        metrics.LINES.inc(kind=kind)
         return {"status": "ok", "duplicate": True} if seq is None else {"status": "ok", "seq": seq}
 
     async def add_terms(self, meeting_id: str, terms: list[dict[str, Any]]) -> dict[str, Any]:

@@ -10,6 +10,8 @@ from typing import Any
 
 import asyncpg
 
+from glossify import metrics
+
 log = logging.getLogger(__name__)
 
 SCHEMA = """
@@ -280,8 +282,11 @@ class Store:
 
     async def upsert_glossary(self, meeting_id: str) -> int:
         """Bulk upsert of the meeting's glossary into ``term``; returns the row count."""
-        status = await self.pool.execute(_UPSERT_SQL, meeting_id)
-        return int(status.rsplit(" ", 1)[-1])
+        with metrics.timed(metrics.UPSERT_DURATION, metrics.UPSERT_ERRORS):
+            status = await self.pool.execute(_UPSERT_SQL, meeting_id)
+        rows = int(status.rsplit(" ", 1)[-1])
+        metrics.UPSERT_ROWS.inc(rows)
+        return rows
 
     async def glossary_entry(self, termid: uuid.UUID) -> tuple[str, str, str] | None:
         """The organisation's existing explanation of a term: (term, domain, explanation)."""

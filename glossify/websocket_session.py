@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from glossify import metrics
 from glossify.audio_input import AudioFormat, AudioFormatError, check_format
 from glossify.audio_stream import AudioStream, Transcribe
 from glossify.config import AudioConfig
@@ -27,6 +28,8 @@ POLICY_VIOLATION = 1008
 # After a client leaves mid-utterance, its last words are still transcribed and kept.
 FLUSH_ON_DISCONNECT_S = 60.0
 DELIVERY_WAIT_S = 30.0
+
+_open_sockets = metrics.OpenCount(metrics.WEBSOCKETS_OPEN)
 
 
 @dataclass
@@ -73,6 +76,11 @@ class _Socket:
 
 
 async def serve_socket(ws: WebSocket, hosts: MeetingHosts, audio: AudioSupport | None) -> None:
+    with _open_sockets.held():
+        await _serve_socket(ws, hosts, audio)
+
+
+async def _serve_socket(ws: WebSocket, hosts: MeetingHosts, audio: AudioSupport | None) -> None:
     await ws.accept()
     socket = _Socket(ws)
     try:
@@ -149,6 +157,7 @@ class _AudioSender:
 
     async def frame(self, data: bytes) -> None:
         if self._audio is None:
+            metrics.AUDIO_FRAMES_REFUSED.inc(reason="audio_unavailable")
             await self._socket.error("audio_unavailable", "this deployment has no Transcriber")
             return
         if self._stream is None:
@@ -156,6 +165,7 @@ class _AudioSender:
         try:
             await self._stream.feed(data)
         except AudioFormatError as exc:
+            metrics.AUDIO_FRAMES_REFUSED.inc(reason=exc.code)
             await self._socket.error(exc.code, exc.message)
 
     async def end(self) -> int:

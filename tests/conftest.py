@@ -48,6 +48,7 @@ class Stack:
     ws_url: str
     database_url: str
     config: Any
+    metrics_url: str = ""
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -93,6 +94,7 @@ def stack(database_url: str) -> Iterator[Stack]:
 
     os.environ["DATABASE_URL"] = database_url
     port = free_port()
+    metrics_port = free_port()
     # Logical CPUs are scheduling tokens: 4 leave room for the autoscaled replicas on 2 cores.
     ray.init(
         address="local",
@@ -101,6 +103,7 @@ def stack(database_url: str) -> Iterator[Stack]:
         _node_ip_address="127.0.0.1",
         namespace="glossify-tests",
         logging_level="WARNING",
+        _metrics_export_port=metrics_port,
     )
     serve.start(
         http_options={"host": "127.0.0.1", "port": port},
@@ -112,7 +115,8 @@ def stack(database_url: str) -> Iterator[Stack]:
     wait_for_health(base + "/health")
     config = load_config(args).model_copy(update={"app_name": TEST_APP})
     try:
-        yield Stack(base, f"ws://127.0.0.1:{port}", database_url, config)
+        metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
+        yield Stack(base, f"ws://127.0.0.1:{port}", database_url, config, metrics_url)
     finally:
         serve.shutdown()
         MeetingHosts(config).kill_all()

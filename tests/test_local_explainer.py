@@ -119,3 +119,21 @@ def test_an_echo_of_the_transcript_line_is_detected() -> None:
     line = "Wir müssen die Rückstellungen für das Projekt erhöhen."
     assert echoes_context("Wir müssen die Rückstellungen für das Projekt erhöhen", line)
     assert not echoes_context("Money set aside for expected future costs.", line)
+
+
+def _first_prompt_tokens(explainer: LocalExplainer) -> int:
+    request = explainer.build_request("Kafka", "Events go through Kafka.", None)
+    response = explainer._server.handle_chat_completions(request)
+    return response["timings"]["prompt_n"]
+
+
+async def test_warm_up_puts_the_prompt_prefix_in_every_slot() -> None:
+    cold = LocalExplainer(smollm2_path(), n_threads=1, n_parallel=2, max_tokens=16)
+    warm = LocalExplainer(smollm2_path(), n_threads=1, n_parallel=2, max_tokens=16)
+    await warm.warm_up()
+    cold_tokens = _first_prompt_tokens(cold)
+    # Two requests at once land in both slots: each must find the prefix cached.
+    warm_tokens = await asyncio.gather(
+        asyncio.to_thread(_first_prompt_tokens, warm), asyncio.to_thread(_first_prompt_tokens, warm)
+    )
+    assert all(tokens < cold_tokens / 3 for tokens in warm_tokens), (cold_tokens, warm_tokens)

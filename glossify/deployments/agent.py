@@ -6,7 +6,7 @@ from typing import Any
 
 from ray import serve
 
-from glossify.backends import start_explainer
+from glossify.backends import MeasuredExplainer, start_explainer
 from glossify.config import ExplainerConfig
 
 
@@ -26,6 +26,7 @@ class TermExplainer:
     async def __init__(self, config: dict[str, Any]) -> None:
         self._config = ExplainerConfig.model_validate(config)
         self._backend = await start_explainer(self._config)
+        self._backend = MeasuredExplainer(self._backend, self._config.backend)
 
     async def explain(self, term: str, context: str, language: str | None) -> dict[str, str]:
         answer = await self._backend.explain(term, context, language)

@@ -6,7 +6,7 @@ from typing import Any
 
 from ray import serve
 
-from glossify.backends import make_detector
+from glossify.backends import MeasuredDetector, make_detector
 from glossify.config import DetectorConfig
 from glossify.terms import Candidate
 
@@ -25,7 +25,7 @@ from glossify.terms import Candidate
 class TermDetector:
     def __init__(self, config: dict[str, Any]) -> None:
         self._config = DetectorConfig.model_validate(config)
-        self._backend = make_detector(self._config)
+        self._backend = MeasuredDetector(make_detector(self._config), self._config.backend)
 
     async def detect(self, text: str, language: str | None) -> list[Candidate]:
         return await self._backend.detect(text, language)

@@ -9,9 +9,10 @@ from typing import Any
 
 from ray import serve
 
+from glossify import metrics
 from glossify.config import TranscriberConfig
 from glossify.finals_first import FinalsFirst
-from glossify.speech import SpeechEngine, SpeechRequest, SpeechResult
+from glossify.speech import SAMPLE_RATE, SpeechEngine, SpeechRequest, SpeechResult
 
 
 def _stale(request: SpeechRequest) -> SpeechResult:
@@ -23,6 +24,16 @@ def _stale(request: SpeechRequest) -> SpeechResult:
         compression_ratio=0.0,
         rejected="stale",
     )
+
+
+def _record_batch(kind: str, requests: list[SpeechRequest], decode_s: float) -> None:
+    audio_s = sum(request.audio.size for request in requests) / SAMPLE_RATE
+    metrics.AUDIO_TRANSCRIBED.inc(audio_s, kind=kind)
+    metrics.TRANSCRIBE_DURATION.observe(decode_s, kind=kind)
+    metrics.TRANSCRIBE_BATCH_SIZE.observe(len(requests), kind=kind)
+    rtf = metrics.real_time_factor(decode_s, audio_s)
+    if rtf is not None:
+        metrics.REAL_TIME_FACTOR.observe(rtf, kind=kind)
 
 
 @serve.deployment(
@@ -48,13 +59,18 @@ class Transcriber:
             batched.set_max_batch_size(self._config.max_batch_size)
             batched.set_batch_wait_timeout_s(self._config.batch_wait_timeout_s)
 
-    async def _decode(self, requests: list[SpeechRequest]) -> list[SpeechResult]:
-        return await asyncio.to_thread(self._engine.transcribe_batch, requests)
+    async def _decode(self, requests: list[SpeechRequest], kind: str) -> list[SpeechResult]:
+        if not requests:
+            return []
+        started = time.perf_counter()
+        results = await asyncio.to_thread(self._engine.transcribe_batch, requests)
+        _record_batch(kind, requests, time.perf_counter() - started)
+        return results
 
     @serve.batch(max_batch_size=8, batch_wait_timeout_s=0.02)
     async def transcribe_final(self, requests: list[SpeechRequest]) -> list[SpeechResult]:
         async with self._turns.final():
-            return await self._decode(requests)
+            return await self._decode(requests, "final")
 
     @serve.batch(max_batch_size=8, batch_wait_timeout_s=0.02)
     async def transcribe_partial(
@@ -69,7 +85,9 @@ class Transcriber:
                 if now - sent_at <= self._config.max_partial_wait_s
             ]
             results = [_stale(request) for request, _ in requests]
-            decoded = await self._decode([replace(requests[i][0], final=False) for i in fresh])
+            metrics.PARTIALS_DROPPED.inc(len(requests) - len(fresh), reason="stale")
+            partials = [replace(requests[i][0], final=False) for i in fresh]
+            decoded = await self._decode(partials, "partial")
             for index, result in zip(fresh, decoded, strict=True):
                 results[index] = result
             return results

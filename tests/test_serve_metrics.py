@@ -1,0 +1,101 @@
+"""Glossify's metrics reach Ray's Prometheus endpoint with the labels the dashboard expects."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import httpx
+import pytest
+
+from tests.clients import Listener, new_meeting_id, poll_until
+
+pytestmark = pytest.mark.serve
+
+_SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$")
+_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+Sample = tuple[str, dict[str, str], float]
+
+
+def parse_samples(text: str) -> list[Sample]:
+    """The samples of a Prometheus text exposition (comments skipped)."""
+    samples = []
+    for line in text.splitlines():
+        match = _SAMPLE.match(line)
+        if match and not line.startswith("#"):
+            name, labels, value = match.groups()
+            samples.append((name, dict(_LABEL.findall(labels or "")), float(value)))
+    return samples
+
+
+def total(samples: list[Sample], name: str, **labels: str) -> float:
+    """The sum of a metric over every series whose labels include ``labels``."""
+    return sum(
+        value
+        for sample_name, sample_labels, value in samples
+        if sample_name == name and labels.items() <= sample_labels.items()
+    )
+
+
+# Each with the labels it must carry (the Serve labels where a replica records it), and each
+# must grow by at least 1: the session's other tests count into the same series.
+GROWING: list[tuple[str, dict[str, str]]] = [
+    ("ray_glossify_lines_total", {"kind": "final", "application": "glossify-test"}),
+    ("ray_glossify_terms_total", {"source": "local"}),
+    ("ray_glossify_explanation_cache_misses_total", {}),
+    (
+        "ray_glossify_ner_latency_seconds_count",
+        {"backend": "local", "deployment": "TermDetector", "application": "glossify-test"},
+    ),
+    ("ray_glossify_ner_latency_seconds_bucket", {"backend": "local", "le": "+Inf"}),
+    (
+        "ray_glossify_agent_latency_seconds_count",
+        {"backend": "local", "deployment": "TermExplainer", "application": "glossify-test"},
+    ),
+    ("ray_glossify_upsert_duration_seconds_count", {}),
+    ("ray_glossify_meeting_lines_count", {}),
+]
+# The listener is connected while the metrics are read.
+AT_LEAST_ONE = [("ray_glossify_websockets_open", {"deployment": "GlossifyIngress"})]
+# Gauges that may well read 0, but must be there, one series per meeting host.
+PRESENT = ["ray_glossify_line_queue_depth", "ray_glossify_meetings_open"]
+
+
+async def test_a_line_shows_up_in_prometheus_metrics(stack) -> None:
+    mid = new_meeting_id("metrics")
+    acronym = "".join(random.choice("BCDFGHJKLMNPQRSTVWXZ") for _ in range(5))
+    async with (
+        httpx.AsyncClient(timeout=10) as scraper,
+        httpx.AsyncClient(base_url=stack.base_url, timeout=30) as client,
+    ):
+
+        async def scrape() -> list[Sample]:
+            return parse_samples((await scraper.get(stack.metrics_url)).text)
+
+        before = await scrape()
+
+        def complete(samples: list[Sample]) -> bool:
+            names = {name for name, _, _ in samples}
+            return (
+                all(total(samples, n, **ls) >= total(before, n, **ls) + 1 for n, ls in GROWING)
+                and all(total(samples, n, **ls) >= 1 for n, ls in AT_LEAST_ONE)
+                and all(name in names for name in PRESENT)
+            )
+
+        async with Listener(f"{stack.ws_url}/meeting/{mid}/ws") as listener:
+            line = f"The {acronym} rollout needs a new Kubernetes cluster."
+            answer = await client.post(f"/meeting/{mid}/stt", json={"text": line, "is_final": True})
+            assert answer.status_code == 200, answer.text
+            await listener.wait_for(lambda events: any(e["type"] == "terms" for e in events), 60)
+            assert (await client.post(f"/meeting/{mid}/stop")).status_code == 202
+            await listener.wait_for(lambda events: any(e["type"] == "upsert_done" for e in events))
+            # Ray exports every few seconds (up to ~10 s after the record).
+            samples = await poll_until(scrape, complete, within=45)
+
+    ours = [(name, labels) for name, labels, _ in samples if name.startswith("ray_glossify_")]
+    # Meeting ids would give every meeting its own series: no label may carry one.
+    assert not [name for name, labels in ours if mid in labels.values()]
+    for name, labels in ours:
+        if name in PRESENT:
+            assert labels["shard"].isdigit(), labels
