@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from glossify import metrics
 from glossify.audio_input import AudioFormat, PcmStream
 from glossify.config import AudioConfig
+from glossify.partial_pacing import PartialPacer
 from glossify.protocol import now_iso
 from glossify.speech import SpeechRequest, SpeechResult
 from glossify.utterances import SegmenterConfig, Utterance, UtteranceSegmenter
@@ -73,6 +74,7 @@ class AudioStream:
         _open_streams.add(1)
         self._final_worker.add_done_callback(lambda _: _open_streams.add(-1))
         self._partial_task: asyncio.Task[None] | None = None
+        self._pacer = PartialPacer(config.partial_max_share)
         # Start time of the newest utterance whose final has been queued.
         self._finalised_start = float("-inf")
         self._hotwords: tuple[float, tuple[str, ...], str | None] = (float("-inf"), (), None)
@@ -118,7 +120,8 @@ class AudioStream:
     def _wants_partial(self) -> bool:
         if not self._config.partials or not self._finals.empty():
             return False
-        return self._partial_task is None or self._partial_task.done()
+        idle = self._partial_task is None or self._partial_task.done()
+        return idle and self._pacer.ready()
 
     async def _request(self, utterance: Utterance, final: bool) -> SpeechRequest:
         hotwords, language = await self._current_hotwords()
@@ -154,6 +157,7 @@ class AudioStream:
                 log.exception("a final utterance could not be transcribed")
 
     async def _run_partial(self, utterance: Utterance, detected: float) -> None:
+        asked = time.monotonic()
         try:
             request = await self._request(utterance, final=False)
             result = await self._transcribe.partial(request, time.time())
@@ -165,6 +169,8 @@ class AudioStream:
             raise
         except Exception:
             log.warning("a partial could not be transcribed", exc_info=True)
+        finally:
+            self._pacer.finished(time.monotonic() - asked)
 
     async def _enter(self, utterance: Utterance, text: str, final: bool, detected: float) -> None:
         line = {
