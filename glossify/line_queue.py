@@ -72,6 +72,18 @@ class LineQueue:
         for task in self._workers:
             task.cancel()
 
+    def abandon(self) -> None:
+        """Stop all work; lines not yet processed stay pending in the journal.
+
+        For a stopped meeting: its glossary is written, so terms found later would reach
+        listeners after `upsert_done` and never the table, while taking the backends from
+        meetings still running."""
+        self._queue.clear()
+        self._backlog = False
+        self.cancel()
+        if not self._workers:
+            self._drained.set()
+
     def _wake(self) -> None:
         self._drained.clear()
         wanted = min(self._max_workers, max(1, len(self._queue)))

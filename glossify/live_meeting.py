@@ -86,7 +86,7 @@ class LiveMeeting:
         )
         self.listeners = 0
         self.last_used = time.monotonic()
-        if record.has_pending_lines:
+        if record.has_pending_lines and record.stop_status != STOP_DONE:
             self.lines.resume_backlog()
         if record.stop_status == STOP_RUNNING:
             self._stop_task = asyncio.create_task(self._finish_stop())
@@ -291,7 +291,8 @@ class LiveMeeting:
         try:
             await asyncio.wait_for(self.lines.drained(), self._config.meetings.stop_drain_s)
         except TimeoutError:
-            log.warning("meeting %s: stopping with lines still in the pipeline", self.id)
+            self.lines.abandon()
+            log.warning("meeting %s: stopped with lines not yet through NER", self.id)
         metrics.MEETING_LINES.observe(self.state.line_count)
         metrics.MEETING_TERMS.observe(len(self.state.published))
         try:

@@ -73,3 +73,19 @@ async def test_idle_queue_is_drained() -> None:
     queue = make_queue(Journal())
     assert not queue.busy
     await asyncio.wait_for(queue.drained(), 1)
+
+
+async def test_abandon_stops_work_and_keeps_the_rest_pending() -> None:
+    journal = Journal()
+    queue = make_queue(journal, capacity=4, workers=2)
+    for line_no in range(1, 21):
+        journal.pending[line_no] = {"text": str(line_no)}
+        queue.offer(line_no, journal.pending[line_no])
+    await asyncio.sleep(0.012)
+    done_before = len(journal.processed)
+    queue.abandon()
+    await asyncio.wait_for(queue.drained(), 1)
+    await asyncio.sleep(0.05)
+    assert len(journal.processed) == done_before < 20
+    assert len(journal.pending) == 20 - done_before
+    assert not queue.busy
