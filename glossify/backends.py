@@ -59,10 +59,11 @@ class LocalExplainerBackend:
         self._explainer = LocalExplainer(
             config.model_path or default_llm_path(),
             n_threads=config.n_threads,
-            n_ctx=config.n_ctx,
+            ctx_per_slot=config.ctx_per_slot,
             n_parallel=config.n_parallel,
             max_tokens=config.max_tokens,
             max_chars=config.max_chars,
+            queue_timeout_s=config.queue_timeout_s,
         )
 
     async def start(self) -> None:

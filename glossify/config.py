@@ -163,11 +163,21 @@ class ExplainerConfig(_Strict):
     # None means the packaged Qwen2.5-Coder-1.5B-Instruct model, assembled on first use.
     model_path: str | None = None
     n_threads: int = Field(2, ge=1, le=64)
-    n_ctx: int = Field(2048, ge=256)
-    n_parallel: int = Field(2, ge=1, le=16)
+    # Prompt (~200 tokens, the meeting line at most ~100) plus answer must fit one slot.
+    ctx_per_slot: int = Field(1024, ge=256, le=32768)
+    # Terms explained at once. On CPU, decoding four sequences together costs little more
+    # than one (the weights are read once per step): term p50 6.7 s at 4 vs 8.0 s at 2.
+    n_parallel: int = Field(4, ge=1, le=16)
     max_tokens: int = Field(96, ge=8, le=512)
     max_chars: int = Field(280, ge=40, le=2000)
     deadline_s: float = Field(30.0, gt=0.0, le=600.0)
+    # Local model: a term still waiting for a slot after this long is given up (the meeting
+    # says it again or moves on); below meetings.term_timeout_s so no orphaned work is left.
+    queue_timeout_s: float = Field(90.0, gt=0.0, le=3600.0)
+    # Recent explanations kept per replica and shared across meetings (0: every term asks the
+    # backend, and concurrent asks for one term are not merged).
+    cache_entries: int = Field(5000, ge=0, le=1_000_000)
+    cache_ttl_s: float = Field(3600.0, gt=0.0)
     foundry: FoundryConfig = FoundryConfig()
     openai: OpenAIConfig = OpenAIConfig()
 
@@ -214,6 +224,10 @@ class AudioConfig(_Strict):
     pre_roll_s: float = Field(0.2, ge=0.0, le=2.0)
     partial_interval_s: float = Field(1.0, ge=0.2, le=10.0)
     partials: bool = True
+    # A stream's partials may take at most this share of wall time (their round trip through
+    # the Transcriber): on a busy machine they slow down and leave the CPU to finals and the
+    # explainer (term p50 with one stream: 4.7 s without partials, 6.7 s at a fixed 1 s).
+    partial_max_share: float = Field(0.25, gt=0.0, le=1.0)
     max_frame_seconds: float = Field(1.0, gt=0.0, le=10.0)
     # Finals waiting for the Transcriber per stream; beyond this the socket is read more slowly.
     max_pending_finals: int = Field(8, ge=1, le=256)
@@ -236,6 +250,26 @@ class MeetingConfig(_Strict):
     namespace: str = "glossify"
 
 
+class AutoscalingOverrides(_Strict):
+    """Autoscaling settings of one backend deployment for apps built in Python (`glossify up`,
+    the benchmarks); unset fields keep the deployment's own. A Serve config's `deployments:`
+    section still wins over these on `serve deploy`."""
+
+    min_replicas: int | None = Field(None, ge=0, le=1000)
+    max_replicas: int | None = Field(None, ge=1, le=1000)
+    target_ongoing_requests: float | None = Field(None, gt=0.0)
+    upscale_delay_s: float | None = Field(None, ge=0.0)
+    downscale_delay_s: float | None = Field(None, ge=0.0)
+    look_back_period_s: float | None = Field(None, gt=0.0)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> AutoscalingOverrides:
+        low, high = self.min_replicas, self.max_replicas
+        if low is not None and high is not None and low > high:
+            raise ValueError(f"min_replicas {low} is above max_replicas {high}")
+        return self
+
+
 class GlossifyConfig(_Strict):
     app_name: str = "glossify"
     database_url: str = Field(..., min_length=1)
@@ -245,6 +279,7 @@ class GlossifyConfig(_Strict):
     audio: AudioConfig = AudioConfig()
     meetings: MeetingConfig = MeetingConfig()
     max_body_bytes: int = Field(256 * 1024, ge=1024, le=16 * 1024 * 1024)
+    autoscaling: dict[Literal["TermDetector", "TermExplainer"], AutoscalingOverrides] = {}
 
     @field_validator("database_url")
     @classmethod

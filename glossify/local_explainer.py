@@ -50,10 +50,11 @@ def build_grammar(max_body_chars: int) -> str:
     )
 
 
-def _server_params(model_path: Path, n_threads: int, n_ctx: int, n_parallel: int) -> Any:
+def _server_params(model_path: Path, n_threads: int, ctx_per_slot: int, n_parallel: int) -> Any:
     params = xlc.CommonParams()
     params.model.path = str(model_path)
-    params.n_ctx = n_ctx  # shared by the slots: each request gets n_ctx / n_parallel tokens
+    # llama.cpp splits one context among the slots.
+    params.n_ctx = ctx_per_slot * n_parallel
     params.n_parallel = n_parallel
     params.verbosity = 0
     params.cpuparams.n_threads = n_threads
@@ -68,10 +69,11 @@ class LocalExplainer:
         self,
         model_path: str | Path,
         n_threads: int = 2,
-        n_ctx: int = 2048,
-        n_parallel: int = 2,
+        ctx_per_slot: int = 1024,
+        n_parallel: int = 4,
         max_tokens: int = 96,
         max_chars: int = 280,
+        queue_timeout_s: float | None = None,
     ) -> None:
         path = Path(model_path)
         if not path.is_file():
@@ -79,8 +81,9 @@ class LocalExplainer:
         self.max_tokens = max_tokens
         self.max_chars = max_chars
         self._grammar = build_grammar(max_chars)
-        self._server = xlc.Server(_server_params(path, n_threads, n_ctx, n_parallel))
+        self._server = xlc.Server(_server_params(path, n_threads, ctx_per_slot, n_parallel))
         self._n_parallel = n_parallel
+        self._queue_timeout_s = queue_timeout_s
         # Requests beyond the model's slots wait here, outside the deadline: the deadline is
         # for a generation that hangs, not for a burst of terms queued behind each other.
         self._slots = NewestFirstSlots(n_parallel)
@@ -117,14 +120,21 @@ class LocalExplainer:
         self, term: str, context: str, language: str | None, deadline_s: float
     ) -> Explanation:
         """Explain `term` as heard in `context`, or raise TimeoutError when the generation
-        takes longer than `deadline_s` once it has a slot.
+        takes longer than `deadline_s` once it has a slot, or no slot frees up within the
+        queue timeout.
 
         The native call cannot be interrupted: on timeout its worker thread runs on and its
         answer is dropped. `max_tokens` and the grammar's length bound cap that waste.
         """
         request = self.build_request(term, context, language)
         queued = time.monotonic()
-        async with self._slots.claim():
+        try:
+            slot = await self._slots.acquire(self._queue_timeout_s)
+        except TimeoutError:
+            raise TimeoutError(
+                f"no model slot for {term!r} within {self._queue_timeout_s:g} s"
+            ) from None
+        async with slot:
             metrics.EXPLAINER_SLOT_WAIT.observe(time.monotonic() - queued)
             call = asyncio.to_thread(self._server.handle_chat_completions, request)
             try:

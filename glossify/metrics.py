@@ -210,6 +210,14 @@ EXPLAINER_SLOT_WAIT = Metric(
     (),
     SLOW_SECONDS,
 )
+EXPLAINER_CACHE = Metric(
+    "glossify_explainer_cache_total",
+    "counter",
+    "Terms asked of the explainer deployment, by result: hit (answered from its cache of "
+    "recent explanations), shared (joined a generation already running for another meeting), "
+    "miss (generated).",
+    ("result",),
+)
 
 # -- meetings (meeting-host actors) -------------------------------------------------------------
 

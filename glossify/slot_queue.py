@@ -8,7 +8,7 @@ requests still get their turn once the burst is over.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 
@@ -27,13 +27,15 @@ class NewestFirstSlots:
     def free(self) -> int:
         return self._free
 
+    async def acquire(self, timeout_s: float | None = None) -> HeldSlot:
+        """Wait for a slot; TimeoutError after `timeout_s` (None: no limit)."""
+        await asyncio.wait_for(self._acquire(), timeout_s)
+        return HeldSlot(self._release)
+
     @asynccontextmanager
-    async def claim(self) -> AsyncIterator[None]:
-        await self._acquire()
-        try:
+    async def claim(self, timeout_s: float | None = None) -> AsyncIterator[None]:
+        async with await self.acquire(timeout_s):
             yield
-        finally:
-            self._release()
 
     async def _acquire(self) -> None:
         if self._free > 0 and not self._waiters:
@@ -58,3 +60,16 @@ class NewestFirstSlots:
                 waiter.set_result(None)
                 return
         self._free += 1
+
+
+class HeldSlot:
+    """A slot already acquired; leaving the `async with` block gives it back."""
+
+    def __init__(self, release: Callable[[], None]) -> None:
+        self._release = release
+
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, *_exc: object) -> None:
+        self._release()

@@ -61,7 +61,7 @@ def test_app_args() -> dict[str, Any]:
         "explainer": {
             "model_path": str(smollm2_path()),
             "n_threads": 1,
-            "n_ctx": 1024,
+            "ctx_per_slot": 512,
             "max_tokens": 48,
             "deadline_s": 20.0,
         },

@@ -137,3 +137,15 @@ async def test_warm_up_puts_the_prompt_prefix_in_every_slot() -> None:
         asyncio.to_thread(_first_prompt_tokens, warm), asyncio.to_thread(_first_prompt_tokens, warm)
     )
     assert all(tokens < cold_tokens / 3 for tokens in warm_tokens), (cold_tokens, warm_tokens)
+
+
+async def test_a_term_waiting_too_long_for_a_slot_is_given_up() -> None:
+    busy = LocalExplainer(
+        smollm2_path(), n_threads=1, n_parallel=1, max_tokens=48, queue_timeout_s=0.05
+    )
+    calls = [busy.explain(term, context, lang, deadline_s=60) for term, context, lang in CASES]
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    given_up = [r for r in results if isinstance(r, TimeoutError)]
+    # One slot: the first request generates, the others wait far longer than 50 ms.
+    assert len(given_up) == len(CASES) - 1, results
+    assert all("no model slot" in str(r) for r in given_up)

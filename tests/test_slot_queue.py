@@ -97,3 +97,20 @@ async def test_a_slot_handed_to_a_cancelled_waiter_is_passed_on() -> None:
 def test_at_least_one_slot() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         NewestFirstSlots(0)
+
+
+async def test_a_waiter_gives_up_after_its_timeout_and_the_queue_moves_on() -> None:
+    slots = NewestFirstSlots(1)
+    order: list[str] = []
+    gate = asyncio.Event()
+    holder = asyncio.create_task(_hold(slots, "holder", order, gate))
+    await _settle()
+    with pytest.raises(TimeoutError):
+        await slots.acquire(timeout_s=0.01)
+    assert slots.waiting == 0
+    later = asyncio.create_task(_hold(slots, "later", order, gate))
+    await _settle()
+    gate.set()
+    await asyncio.gather(holder, later)
+    assert order == ["holder", "later"]
+    assert slots.free == 1

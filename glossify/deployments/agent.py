@@ -6,17 +6,24 @@ from typing import Any
 
 from ray import serve
 
+from glossify import metrics
 from glossify.backends import MeasuredExplainer, start_explainer
 from glossify.config import ExplainerConfig
+from glossify.explanation import Explanation
+from glossify.explanation_cache import ExplanationCache
+from glossify.terms import normalize_term
 
 
 @serve.deployment(
     ray_actor_options={"num_cpus": 0.5},
-    max_ongoing_requests=8,
+    # Terms beyond the model's slots wait inside the replica, where the newest goes first;
+    # in the router's queue they would be served oldest first.
+    max_ongoing_requests=32,
     autoscaling_config={
         "min_replicas": 1,
         "max_replicas": 2,
-        "target_ongoing_requests": 2,
+        # A replica is at its target when its four local-model slots are busy.
+        "target_ongoing_requests": 4,
         "upscale_delay_s": 5,
         "downscale_delay_s": 60,
     },
@@ -27,9 +34,20 @@ class TermExplainer:
         self._config = ExplainerConfig.model_validate(config)
         self._backend = await start_explainer(self._config)
         self._backend = MeasuredExplainer(self._backend, self._config.backend)
+        self._cache: ExplanationCache[Explanation] = ExplanationCache(
+            self._config.cache_entries, self._config.cache_ttl_s
+        )
 
     async def explain(self, term: str, context: str, language: str | None) -> dict[str, str]:
-        answer = await self._backend.explain(term, context, language)
+        if self._config.cache_entries == 0:
+            answer = await self._backend.explain(term, context, language)
+            metrics.EXPLAINER_CACHE.inc(result="miss")
+        else:
+            answer, result = await self._cache.get(
+                (normalize_term(term), language),
+                lambda: self._backend.explain(term, context, language),
+            )
+            metrics.EXPLAINER_CACHE.inc(result=result)
         return {"domain": answer.domain, "body": answer.body, "source": self._config.backend}
 
     def health(self) -> dict[str, Any]:
