@@ -38,6 +38,19 @@ def total(samples: list[Sample], name: str, **labels: str) -> float:
     )
 
 
+def grew(before: list[Sample], after: list[Sample], name: str, **labels: str) -> bool:
+    """Some series of ``name`` with ``labels`` rose by at least 1.
+
+    Series are compared one by one: a sum over all would fall whenever a process the
+    autoscaler stops takes its series with it."""
+    earlier = {(n, tuple(sorted(ls.items()))): value for n, ls, value in before if n == name}
+    return any(
+        value - earlier.get((n, tuple(sorted(ls.items()))), 0.0) >= 1
+        for n, ls, value in after
+        if n == name and labels.items() <= ls.items()
+    )
+
+
 # Each with the labels it must carry (the Serve labels where a replica records it), and each
 # must grow by at least 1: the session's other tests count into the same series.
 GROWING: list[tuple[str, dict[str, str]]] = [
@@ -78,7 +91,7 @@ async def test_a_line_shows_up_in_prometheus_metrics(stack) -> None:
         def complete(samples: list[Sample]) -> bool:
             names = {name for name, _, _ in samples}
             return (
-                all(total(samples, n, **ls) >= total(before, n, **ls) + 1 for n, ls in GROWING)
+                all(grew(before, samples, n, **ls) for n, ls in GROWING)
                 and all(total(samples, n, **ls) >= 1 for n, ls in AT_LEAST_ONE)
                 and all(name in names for name in PRESENT)
             )
@@ -91,7 +104,13 @@ async def test_a_line_shows_up_in_prometheus_metrics(stack) -> None:
             assert (await client.post(f"/meeting/{mid}/stop")).status_code == 202
             await listener.wait_for(lambda events: any(e["type"] == "upsert_done" for e in events))
             # Ray exports every few seconds (up to ~10 s after the record).
-            samples = await poll_until(scrape, complete, within=45)
+            try:
+                samples = await poll_until(scrape, complete, within=60)
+            except AssertionError:
+                samples = await scrape()
+                stuck = [(n, ls) for n, ls in GROWING if not grew(before, samples, n, **ls)]
+                missing = [n for n in PRESENT if n not in {name for name, _, _ in samples}]
+                raise AssertionError(f"not grown: {stuck}; missing: {missing}") from None
 
     ours = [(name, labels) for name, labels, _ in samples if name.startswith("ray_glossify_")]
     # Meeting ids would give every meeting its own series: no label may carry one.
