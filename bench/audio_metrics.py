@@ -219,6 +219,34 @@ class ResourceSampler:
         }
 
 
+def memory_snapshot(procs: Iterable[psutil.Process]) -> dict[str, Any]:
+    """RSS and PSS (MiB) of the processes, in total and per kind (Ray actor class, "raylet",
+    "postgres", ...). PSS splits shared pages between the processes that map them, so the
+    total is what the stack really occupies; RSS counts shared pages once per process."""
+    kinds: dict[str, dict[str, float]] = {}
+    for proc in procs:
+        try:
+            info = proc.memory_full_info()
+            kind = _kind(proc)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        row = kinds.setdefault(kind, {"processes": 0, "rss_mib": 0.0, "pss_mib": 0.0})
+        row["processes"] += 1
+        row["rss_mib"] += info.rss / 2**20
+        row["pss_mib"] += getattr(info, "pss", info.rss) / 2**20
+    rounded = {
+        kind: {k: round(v, 1) if isinstance(v, float) else v for k, v in row.items()}
+        for kind, row in sorted(kinds.items(), key=lambda kv: -kv[1]["pss_mib"])
+    }
+    return {
+        "t": time.monotonic(),
+        "processes": sum(int(row["processes"]) for row in kinds.values()),
+        "rss_mib": round(sum(row["rss_mib"] for row in kinds.values()), 1),
+        "pss_mib": round(sum(row["pss_mib"] for row in kinds.values()), 1),
+        "by_kind": rounded,
+    }
+
+
 def wait_machine_quiet(
     sampler: ResourceSampler, max_outside_pct: float, hold_s: float = 5.0, timeout_s: float = 900
 ) -> float:

@@ -367,7 +367,8 @@ def stack(args: argparse.Namespace) -> Iterator[tuple[str, Path | None]]:
 
         app_args.setdefault("explainer", {})["model_path"] = str(smollm2_path())
     try:
-        with local_stack(app_args, "127.0.0.1", args.port, dashboard=False) as base:
+        dashboard = bool(getattr(args, "dashboard", False))
+        with local_stack(app_args, "127.0.0.1", args.port, dashboard=dashboard) as base:
             yield base, Path(os.environ["GLOSSIFY_HOME"]) / "pgdata"
     finally:
         shutil.rmtree(home, ignore_errors=True)

@@ -7,7 +7,7 @@ from typing import Any
 from ray.serve import Application
 from ray.serve.deployment import Deployment
 
-from glossify.config import GlossifyConfig, load_config
+from glossify.config import AutoscalingOverrides, ConfigError, GlossifyConfig, load_config
 from glossify.deployments.agent import TermExplainer
 from glossify.deployments.ingress import GlossifyIngress
 from glossify.deployments.ner import TermDetector
@@ -23,14 +23,26 @@ def build_app(args: dict[str, Any]) -> Application:
 
 
 def _backend_deployment(
-    deployment: Deployment, remote: bool, runtime_env: dict[str, Any] | None
+    deployment: Deployment,
+    remote: bool,
+    runtime_env: dict[str, Any] | None,
+    autoscaling: AutoscalingOverrides | None = None,
 ) -> Deployment:
     options = dict(deployment.ray_actor_options or {})
     if remote:
         options["num_cpus"] = REMOTE_BACKEND_CPUS
     if runtime_env:
         options["runtime_env"] = runtime_env
-    return deployment.options(ray_actor_options=options)
+    if autoscaling is None:
+        return deployment.options(ray_actor_options=options)
+    # The decorator's settings, with the config's on top (Serve validates the result).
+    current = deployment._deployment_config.autoscaling_config
+    merged = current.model_dump(exclude_unset=True) if current is not None else {}
+    merged.update(autoscaling.model_dump(exclude_none=True))
+    try:
+        return deployment.options(ray_actor_options=options, autoscaling_config=merged)
+    except ValueError as exc:
+        raise ConfigError(f"autoscaling.{deployment.name}: {exc}") from None
 
 
 def build_graph(
@@ -44,10 +56,16 @@ def build_graph(
     variables DefaultAzureCredential reads; a Serve config uses the application's runtime_env.
     """
     detector = _backend_deployment(
-        TermDetector, config.detector.backend != "local", backend_runtime_env
+        TermDetector,
+        config.detector.backend != "local",
+        backend_runtime_env,
+        config.autoscaling.get("TermDetector"),
     ).bind(config.detector.model_dump())
     explainer = _backend_deployment(
-        TermExplainer, config.explainer.backend != "local", backend_runtime_env
+        TermExplainer,
+        config.explainer.backend != "local",
+        backend_runtime_env,
+        config.autoscaling.get("TermExplainer"),
     ).bind(config.explainer.model_dump())
     transcriber = (
         Transcriber.bind(config.transcriber.model_dump()) if config.transcriber.enabled else None

@@ -13,6 +13,7 @@ from ray.serve.schema import ServeDeploySchema
 
 from glossify.app import build_app
 from glossify.config import ConfigError, load_config
+from glossify.deployments.agent import TermExplainer
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {
@@ -102,3 +103,38 @@ def test_config_errors_name_the_setting() -> None:
         load_config({"database_url": "postgresql://x"}, env=ENV)
     with pytest.raises(ConfigError, match="database_url"):
         load_config({}, env={"DATABASE_URL": "mysql://nope"})
+
+
+def test_autoscaling_args_override_the_backends_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", ENV["DATABASE_URL"])
+    args = {"autoscaling": {"TermExplainer": {"max_replicas": 3, "downscale_delay_s": 7}}}
+    ingress = build_app(args)._bound_deployment
+    detector, explainer = (arg._bound_deployment for arg in ingress.init_args[:2])
+    scaled = explainer._deployment_config.autoscaling_config
+    assert (scaled.max_replicas, scaled.downscale_delay_s) == (3, 7)
+    own = TermExplainer._deployment_config.autoscaling_config
+    assert (scaled.min_replicas, scaled.target_ongoing_requests) == (
+        own.min_replicas,
+        own.target_ongoing_requests,
+    )
+    assert detector._deployment_config.autoscaling_config.max_replicas == 2
+    with pytest.raises(ConfigError, match=r"autoscaling\.TermDetector"):
+        build_app({"autoscaling": {"TermDetector": {"min_replicas": 5}}})  # above its max 2
+    with pytest.raises(ConfigError, match=r"autoscaling\.Transcriber"):
+        load_config({"autoscaling": {"Transcriber": {"max_replicas": 2}}}, env=ENV)
+
+
+def test_bench_autoscale_config_fits_a_two_cpu_node(monkeypatch: pytest.MonkeyPatch) -> None:
+    document = load("bench/autoscale.local.yaml")
+    (app,) = ServeDeploySchema.model_validate(document).applications
+    monkeypatch.setenv("DATABASE_URL", ENV["DATABASE_URL"])
+    ingress = build_app(app.args)._bound_deployment
+    assert ingress.init_args[2] is None  # no Transcriber
+    cpus = ingress.ray_actor_options["num_cpus"]
+    for arg in ingress.init_args[:2]:
+        backend = arg._bound_deployment
+        scaling = backend._deployment_config.autoscaling_config
+        assert scaling.max_replicas > scaling.min_replicas
+        assert scaling.upscale_delay_s <= 5 and scaling.downscale_delay_s <= 30
+        cpus += scaling.max_replicas * backend.ray_actor_options["num_cpus"]
+    assert cpus <= 2.0
