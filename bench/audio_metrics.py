@@ -53,6 +53,11 @@ JARGON = (
 )
 
 
+def cell(value: float | None, digits: int = 2, scale: float = 1.0) -> str:
+    """A table cell: the number rounded, or "-" where there is none."""
+    return "-" if value is None else f"{value * scale:.{digits}f}"
+
+
 def _fold(text: str) -> str:
     """Lowercase, hyphens/slashes/apostrophes removed, other punctuation as spaces."""
     text = re.sub(r"['’]", "", text.casefold())

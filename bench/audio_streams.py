@@ -59,6 +59,7 @@ from audio_metrics import (
     SAMPLE_RATE,
     Line,
     ResourceSampler,
+    cell,
     cpu_share,
     last_frame_to_final,
     load_script,
@@ -377,10 +378,6 @@ def stack(args: argparse.Namespace) -> Iterator[tuple[str, Path | None]]:
 # ---------------------------------------------------------------- output
 
 
-def _f(value: float | None, digits: int = 2) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
-
-
 def table(rows: list[dict[str, Any]]) -> str:
     head = (
         f"{'K':>2} {'final p50':>9} {'p95':>6} {'sent p50':>8} {'p95':>6} {'last→fin':>8} "
@@ -391,15 +388,16 @@ def table(rows: list[dict[str, Any]]) -> str:
     for r in rows:
         res = r["resources"]["streaming"]
         lines.append(
-            f"{r['k']:>2} {_f(r['final_latency']['p50']):>9} {_f(r['final_latency']['p95']):>6} "
-            f"{_f(r['sentence_latency']['p50']):>8} {_f(r['sentence_latency']['p95']):>6} "
-            f"{_f(r['last_frame_to_last_final']['max']):>8} "
-            f"{_f(r['term_latency']['p50'], 1):>8} {_f(r['term_latency']['p95'], 1):>6} "
-            f"{sum(r['terms_per_stream']):>5} {_f(r['send_lag_p95_worst']):>7} "
+            f"{r['k']:>2} {cell(r['final_latency']['p50']):>9} "
+            f"{cell(r['final_latency']['p95']):>6} "
+            f"{cell(r['sentence_latency']['p50']):>8} {cell(r['sentence_latency']['p95']):>6} "
+            f"{cell(r['last_frame_to_last_final']['max']):>8} "
+            f"{cell(r['term_latency']['p50'], 1):>8} {cell(r['term_latency']['p95'], 1):>6} "
+            f"{sum(r['terms_per_stream']):>5} {cell(r['send_lag_p95_worst']):>7} "
             f"{r['wer_mean']:>6.3f} {r['jargon_right_min']:>3}/15 "
             f"{r['sentences_heard_min']:>3}/{len(r['streams'][0]['sentence_latency'])} "
-            f"{_f(res['cpu_mean_pct'], 0):>5} {_f(res['rss_peak_mib'], 0):>7} "
-            f"{_f(res.get('outside_cpu_mean_pct'), 0):>6} "
+            f"{cell(res['cpu_mean_pct'], 0):>5} {cell(res['rss_peak_mib'], 0):>7} "
+            f"{cell(res.get('outside_cpu_mean_pct'), 0):>6} "
             f"{'yes' if r['real_time'] else 'no':>3}"
         )
     return "\n".join(lines)
@@ -445,14 +443,14 @@ def comparison(ours: list[dict[str, Any]], peer: list[dict[str, Any]]) -> str:
         ):
             g, p = row[key][stat], other[key][stat]
             ratio = p / g if g and p is not None else None
-            cells.append(f"{_f(g)}/{_f(p)}")
-            cells.append(_f(ratio, 1))
+            cells.append(f"{cell(g)}/{cell(p)}")
+            cells.append(cell(ratio, 1))
         lines.append(
             f"{row['k']:>2} {cells[0]:>14} {cells[1]:>5} {cells[2]:>13} {cells[3]:>5} "
             f"{cells[4]:>17} {cells[5]:>5} "
             f"{row['wer_mean']:.3f}/{other['wer_mean']:.3f} "
-            f"{_f(row['resources']['streaming']['cpu_mean_pct'], 0):>5}/"
-            f"{_f(other['resources']['streaming']['cpu_mean_pct'], 0)}"
+            f"{cell(row['resources']['streaming']['cpu_mean_pct'], 0):>5}/"
+            f"{cell(other['resources']['streaming']['cpu_mean_pct'], 0)}"
         )
     return "\n".join(lines)
 

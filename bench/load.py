@@ -57,6 +57,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import audio_streams
 from audio_metrics import (
     ResourceSampler,
+    cell,
     descendants,
     machine_info,
     memory_snapshot,
@@ -845,10 +846,6 @@ async def health(session: aiohttp.ClientSession, base_url: str) -> dict[str, Any
 # ---------------------------------------------------------------- output
 
 
-def _f(value: float | None, digits: int = 2, scale: float = 1.0) -> str:
-    return "-" if value is None else f"{value * scale:.{digits}f}"
-
-
 def table(rows: list[dict[str, Any]]) -> str:
     lines = [
         f"{'M':>4} {'rate':>5} {'lines/s':>7} {'got/s':>6} {'http p50':>8} {'p95 ms':>6} "
@@ -859,13 +856,14 @@ def table(rows: list[dict[str, Any]]) -> str:
         done = r["stop"]["status"].get("done", 0)
         lines.append(
             f"{r['meetings']:>4} {r['rate']:>5g} {r['offered_lines_per_s']:>7g} "
-            f"{_f(r['achieved_rps'], 1):>6} "
-            f"{_f(r['http_latency']['p50'], 0, 1e3):>8} {_f(r['http_latency']['p95'], 0, 1e3):>6} "
-            f"{_f(r['transcript_latency']['p50'], 0, 1e3):>6} "
-            f"{_f(r['transcript_latency']['p95'], 0, 1e3):>6} "
-            f"{_f(r['term_p50'], 1):>8} {_f(r['term_p95'], 1):>6} {r['terms']:>5} "
-            f"{r['errors']['total']:>4} {_f(r['memory']['per_meeting_pss_mib'], 2):>7} "
-            f"{_f(r['resources']['load'].get('cpu_mean_pct'), 0):>5} "
+            f"{cell(r['achieved_rps'], 1):>6} "
+            f"{cell(r['http_latency']['p50'], 0, 1e3):>8} "
+            f"{cell(r['http_latency']['p95'], 0, 1e3):>6} "
+            f"{cell(r['transcript_latency']['p50'], 0, 1e3):>6} "
+            f"{cell(r['transcript_latency']['p95'], 0, 1e3):>6} "
+            f"{cell(r['term_p50'], 1):>8} {cell(r['term_p95'], 1):>6} {r['terms']:>5} "
+            f"{r['errors']['total']:>4} {cell(r['memory']['per_meeting_pss_mib'], 2):>7} "
+            f"{cell(r['resources']['load'].get('cpu_mean_pct'), 0):>5} "
             f"{done:>4}/{r['meetings']:<3}"
         )
     return "\n".join(lines)

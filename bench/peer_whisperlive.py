@@ -52,6 +52,7 @@ from audio_metrics import (
     SAMPLE_RATE,
     Line,
     ResourceSampler,
+    cell,
     cpu_share,
     descendants,
     last_frame_to_final,
@@ -333,10 +334,6 @@ def analyse_k(
     }
 
 
-def _f(value: float | None, digits: int = 2) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
-
-
 def table(rows: list[dict[str, Any]]) -> str:
     lines = [
         f"{'K':>2} {'final p50':>9} {'p95':>6} {'sent p50':>8} {'p95':>6} {'missing':>7} "
@@ -346,13 +343,14 @@ def table(rows: list[dict[str, Any]]) -> str:
     for r in rows:
         res = r["resources"]["streaming"]
         lines.append(
-            f"{r['k']:>2} {_f(r['final_latency']['p50']):>9} {_f(r['final_latency']['p95']):>6} "
-            f"{_f(r['sentence_latency']['p50']):>8} {_f(r['sentence_latency']['p95']):>6} "
-            f"{r['sentences_missing']:>7} {_f(r['last_frame_to_last_final']['max']):>8} "
-            f"{_f(r['send_lag_p95_worst']):>7} {r['wer_mean']:>6.3f} "
+            f"{r['k']:>2} {cell(r['final_latency']['p50']):>9} "
+            f"{cell(r['final_latency']['p95']):>6} "
+            f"{cell(r['sentence_latency']['p50']):>8} {cell(r['sentence_latency']['p95']):>6} "
+            f"{r['sentences_missing']:>7} {cell(r['last_frame_to_last_final']['max']):>8} "
+            f"{cell(r['send_lag_p95_worst']):>7} {r['wer_mean']:>6.3f} "
             f"{r['jargon_right_min']:>3}/15 {r['sentences_heard_min']:>3}/10 "
-            f"{_f(res['cpu_mean_pct'], 0):>5} {_f(res['rss_peak_mib'], 0):>7} "
-            f"{_f(res.get('outside_cpu_mean_pct'), 0):>6} "
+            f"{cell(res['cpu_mean_pct'], 0):>5} {cell(res['rss_peak_mib'], 0):>7} "
+            f"{cell(res.get('outside_cpu_mean_pct'), 0):>6} "
             f"{'yes' if r['real_time'] else 'no':>3}"
         )
     return "\n".join(lines)
