@@ -31,6 +31,8 @@ MAX_SECONDS = 30.0
 MAX_SAMPLES = int(MAX_SECONDS * SAMPLE_RATE)
 WINDOW_FRAMES = 3000  # the encoder's input as trained: 30 s of 10 ms log-mel frames
 _FRAMES_PER_SECOND = 100
+# A derailed trimmed window is first decoded again with this much more audio after it.
+RETRY_EXTRA_MARGIN_S = 2.0
 
 # Whisper's decoder has 448 positions for prompt and output together; the prompt may use half.
 _DECODER_POSITIONS = 448
@@ -100,6 +102,11 @@ def _max_length(longest_samples: int, prompt_length: int) -> int:
     return min(_DECODER_POSITIONS, prompt_length + budget)
 
 
+def _encoder_frames(longest_samples: int, margin_s: float) -> int:
+    seconds = math.ceil(longest_samples / SAMPLE_RATE + margin_s)
+    return min(WINDOW_FRAMES, max(1, seconds) * _FRAMES_PER_SECOND)
+
+
 def _same_length_groups(hints: list[list[int]]) -> list[list[int]]:
     """Request indexes grouped by hotword-prompt length, each group in request order."""
     groups: dict[int, list[int]] = {}
@@ -159,27 +166,33 @@ class SpeechEngine:
         """
         if not requests:
             return []
-        results = self._transcribe(requests, full_window=self._encoder_margin_s is None)
-        if self._encoder_margin_s is None:
+        margin = self._encoder_margin_s
+        results = self._transcribe(requests, margin_s=margin)
+        if margin is None:
             return results
         # A trimmed encoder window now and then derails the decoder (a long utterance comes
-        # back as "The", or as low-confidence text): those get the full 30 s window again.
-        retry = [i for i, result in enumerate(results) if _looks_derailed(result, requests[i])]
-        if retry:
-            again = self._transcribe([requests[i] for i in retry], full_window=True)
+        # back as "The", or as low-confidence text). A few seconds more of window usually
+        # mends it at a third of the full window's cost (which four streams retrying at once
+        # made a 7.5 s final); what is still derailed gets the full 30 s window.
+        for retry_margin in (margin + RETRY_EXTRA_MARGIN_S, None):
+            retry = [i for i, result in enumerate(results) if _looks_derailed(result, requests[i])]
+            if not retry:
+                break
+            again = self._transcribe([requests[i] for i in retry], margin_s=retry_margin)
             for i, result in zip(retry, again, strict=True):
                 results[i] = result
         return results
 
     def _transcribe(
-        self, requests: list[SpeechRequest], *, full_window: bool
+        self, requests: list[SpeechRequest], *, margin_s: float | None
     ) -> list[SpeechResult]:
+        """`margin_s`: seconds of window after the longest audio; None: the full window."""
         audios = [check_audio(request.audio) for request in requests]
         for request in requests:
             self._check_language(request.language)
         hints = [self._hotword_tokens(request.hotwords) for request in requests]
         groups = _same_length_groups(hints)
-        encoded = self._encode(audios, movable=len(groups) > 1, full_window=full_window)
+        encoded = self._encode(audios, movable=len(groups) > 1, margin_s=margin_s)
         languages = self._languages(requests, encoded)
         prompts = [
             self._prompt(language, hint) for language, hint in zip(languages, hints, strict=True)
@@ -194,9 +207,11 @@ class SpeechEngine:
                 results[i] = self._result(output, languages[i], requests[i].hotwords)
         return [results[i] for i in range(len(requests))]
 
-    def _encode(self, audios: list[np.ndarray], *, movable: bool, full_window: bool) -> StorageView:
+    def _encode(
+        self, audios: list[np.ndarray], *, movable: bool, margin_s: float | None
+    ) -> StorageView:
         longest = max(audio.size for audio in audios)
-        frames = WINDOW_FRAMES if full_window else self._encoder_frames(longest)
+        frames = WINDOW_FRAMES if margin_s is None else _encoder_frames(longest, margin_s)
         features = np.stack([self._features(audio, frames) for audio in audios])
         # Splitting the output into groups is done in numpy, so on a GPU it comes back to the
         # host first (a few MB per window, small next to the encoder itself).
@@ -220,11 +235,6 @@ class SpeechEngine:
     def _check_language(self, language: str | None) -> None:
         if language is not None and language not in _LANGUAGE_CODES:
             raise ValueError(f"unknown language code {language!r} (expected e.g. 'en', 'de')")
-
-    def _encoder_frames(self, longest_samples: int) -> int:
-        assert self._encoder_margin_s is not None
-        seconds = math.ceil(longest_samples / SAMPLE_RATE + self._encoder_margin_s)
-        return min(WINDOW_FRAMES, max(1, seconds) * _FRAMES_PER_SECOND)
 
     def _features(self, audio: np.ndarray, frames: int) -> np.ndarray:
         # Like faster-whisper's batched pipeline: the log-mel of the window itself (its last

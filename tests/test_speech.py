@@ -16,11 +16,12 @@ import numpy as np
 import pytest
 from faster_whisper import decode_audio
 
-from glossify import model_files, whisper_model
+from glossify import model_files, speech, whisper_model
 from glossify.model_files import ModelAssemblyError
 from glossify.speech import (
     MAX_SAMPLES,
     SAMPLE_RATE,
+    WINDOW_FRAMES,
     SpeechEngine,
     SpeechRequest,
     SpeechResult,
@@ -217,9 +218,11 @@ class _CallCounter:
     def __init__(self, inner: Any) -> None:
         self.inner = inner
         self.calls: list[tuple[str, int]] = []
+        self.encoder_frames: list[int] = []
 
     def encode(self, features: Any, **kwargs: Any) -> Any:
         self.calls.append(("encode", features.shape[0]))
+        self.encoder_frames.append(features.shape[2])
         return self.inner.encode(features, **kwargs)
 
     def generate(self, features: Any, prompts: list[list[int]], **kwargs: Any) -> Any:
@@ -337,9 +340,9 @@ def test_an_encoder_margin_outside_the_window_is_refused(margin: float) -> None:
         SpeechEngine(default_whisper_dir(), encoder_margin_s=margin)
 
 
-def test_a_derailed_trimmed_window_is_decoded_again_with_the_full_window() -> None:
+def _decode_the_oauth_sentence() -> tuple[SpeechResult, _CallCounter]:
     # With only the utterance plus 1 s and a hotword prompt, Whisper base answers this
-    # sentence with "The"; the engine notices and decodes it again with the full window.
+    # sentence with "The".
     trimmed = SpeechEngine(default_whisper_dir(), cpu_threads=2, encoder_margin_s=1.0)
     oauth_sentence = seconds(load("dev-meeting-hibari.wav"), 14.776, 19.46)
     counter = _CallCounter(trimmed._model.model)
@@ -347,8 +350,24 @@ def test_a_derailed_trimmed_window_is_decoded_again_with_the_full_window() -> No
     (result,) = trimmed.transcribe_batch(
         [SpeechRequest(oauth_sentence, language="en", hotwords=("Kubernetes",))]
     )
+    return result, counter
+
+
+def test_a_derailed_trimmed_window_is_decoded_again_with_a_wider_one() -> None:
+    result, counter = _decode_the_oauth_sentence()
     assert "OAuth" in result.text and "feature flag" in result.text, result.text
     assert [call[0] for call in counter.calls] == ["encode", "generate", "encode", "generate"]
+    first, wider = counter.encoder_frames
+    assert first < wider < WINDOW_FRAMES, counter.encoder_frames
+
+
+def test_still_derailed_it_gets_the_full_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    # No extra margin: the first retry derails like the first pass, so the full window decides.
+    monkeypatch.setattr(speech, "RETRY_EXTRA_MARGIN_S", 0.0)
+    result, counter = _decode_the_oauth_sentence()
+    assert "OAuth" in result.text and "feature flag" in result.text, result.text
+    assert counter.encoder_frames[0] == counter.encoder_frames[1] < WINDOW_FRAMES
+    assert counter.encoder_frames[2] == WINDOW_FRAMES
 
 
 @pytest.mark.parametrize(
