@@ -43,7 +43,10 @@ class ExplanationCache(Generic[T]):
         ("shared") or was computed for this call ("miss").
 
         Failures are not cached: every waiter sees the error and the next call tries again.
-        A caller that gives up does not cancel the computation others are waiting for."""
+        A caller that gives up does not cancel the computation others are waiting for. With
+        no entries allowed, every call computes on its own (nothing kept, nothing shared)."""
+        if self._max_entries == 0:
+            return await compute(), "miss"
         value = self.cached(key)
         if value is not None:
             return value, "hit"
@@ -61,9 +64,8 @@ class ExplanationCache(Generic[T]):
             value = await compute()
         finally:
             del self._running[key]
-        if self._max_entries > 0:
-            self._done[key] = (time.monotonic(), value)
-            self._done.move_to_end(key)
-            while len(self._done) > self._max_entries:
-                self._done.popitem(last=False)
+        self._done[key] = (time.monotonic(), value)
+        self._done.move_to_end(key)
+        while len(self._done) > self._max_entries:
+            self._done.popitem(last=False)
         return value

@@ -88,11 +88,6 @@ class LocalExplainer:
         # for a generation that hangs, not for a burst of terms queued behind each other.
         self._slots = NewestFirstSlots(n_parallel)
 
-    @property
-    def waiting(self) -> int:
-        """Requests queued for a slot."""
-        return self._slots.waiting
-
     async def warm_up(self) -> None:
         """Fill every slot's prompt cache with the fixed system prompt and example.
 

@@ -83,8 +83,12 @@ async def test_oldest_entries_are_evicted_and_old_ones_expire() -> None:
     assert expiring.cached("x") is None
 
 
-async def test_zero_entries_keeps_nothing() -> None:
+async def test_zero_entries_keeps_and_shares_nothing() -> None:
     cache: ExplanationCache[str] = ExplanationCache(0, 60)
-    backend = Backend(delay_s=0)
-    await cache.get("a", lambda: backend.explain("a"))
+    backend = Backend()
+    results = await asyncio.gather(
+        *(cache.get("a", lambda: backend.explain("a")) for _ in range(3))
+    )
+    assert backend.calls == 3
+    assert all(lookup == "miss" for _, lookup in results)
     assert len(cache) == 0

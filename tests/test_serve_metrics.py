@@ -105,12 +105,15 @@ async def test_a_line_shows_up_in_prometheus_metrics(stack) -> None:
             await listener.wait_for(lambda events: any(e["type"] == "upsert_done" for e in events))
             # Ray exports every few seconds (up to ~10 s after the record).
             try:
-                samples = await poll_until(scrape, complete, within=60)
+                samples = await poll_until(scrape, complete, within=120)
             except AssertionError:
                 samples = await scrape()
                 stuck = [(n, ls) for n, ls in GROWING if not grew(before, samples, n, **ls)]
                 missing = [n for n in PRESENT if n not in {name for name, _, _ in samples}]
-                raise AssertionError(f"not grown: {stuck}; missing: {missing}") from None
+                zero = [n for n, ls in AT_LEAST_ONE if total(samples, n, **ls) < 1]
+                raise AssertionError(
+                    f"not grown: {stuck}; missing: {missing}; below 1: {zero}"
+                ) from None
 
     ours = [(name, labels) for name, labels, _ in samples if name.startswith("ray_glossify_")]
     # Meeting ids would give every meeting its own series: no label may carry one.

@@ -39,15 +39,11 @@ class TermExplainer:
         )
 
     async def explain(self, term: str, context: str, language: str | None) -> dict[str, str]:
-        if self._config.cache_entries == 0:
-            answer = await self._backend.explain(term, context, language)
-            metrics.EXPLAINER_CACHE.inc(result="miss")
-        else:
-            answer, result = await self._cache.get(
-                (normalize_term(term), language),
-                lambda: self._backend.explain(term, context, language),
-            )
-            metrics.EXPLAINER_CACHE.inc(result=result)
+        answer, result = await self._cache.get(
+            (normalize_term(term), language),
+            lambda: self._backend.explain(term, context, language),
+        )
+        metrics.EXPLAINER_CACHE.inc(result=result)
         return {"domain": answer.domain, "body": answer.body, "source": self._config.backend}
 
     def health(self) -> dict[str, Any]:
