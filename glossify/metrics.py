@@ -13,6 +13,7 @@ connected Ray process a record is checked and then dropped.
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import time
 from collections.abc import Iterable, Iterator
@@ -329,15 +330,28 @@ def timed(latency: Metric, errors: Metric | None = None, **tags: str) -> Iterato
         latency.observe(time.perf_counter() - started, **tags)
 
 
+# Ray's agent drops a gauge series that was not reported again within two export intervals
+# (~10 s each): a count that stays the same must still be set again, or it vanishes from
+# Prometheus while sockets stay open.
+GAUGE_REFRESH_S = 5.0
+_open_counts: list[OpenCount] = []
+_refresher: asyncio.Task[None] | None = None
+
+
 class OpenCount:
     """A process-wide count of open things (sockets, streams), mirrored into a gauge."""
 
     def __init__(self, gauge: Metric) -> None:
         self._gauge = gauge
         self.value = 0
+        _open_counts.append(self)
 
     def add(self, delta: int) -> None:
         self.value += delta
+        self.publish()
+        _keep_open_counts_fresh()
+
+    def publish(self) -> None:
         self._gauge.set(self.value)
 
     @contextmanager
@@ -347,6 +361,24 @@ class OpenCount:
             yield
         finally:
             self.add(-1)
+
+
+def _keep_open_counts_fresh() -> None:
+    global _refresher
+    if _refresher is not None and not _refresher.done():
+        return
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return  # no event loop (a plain unit test): nothing to keep fresh
+    _refresher = loop.create_task(_refresh_open_counts())
+
+
+async def _refresh_open_counts() -> None:
+    while True:
+        await asyncio.sleep(GAUGE_REFRESH_S)
+        for count in _open_counts:
+            count.publish()
 
 
 def real_time_factor(decode_s: float, audio_s: float) -> float | None:

@@ -155,6 +155,28 @@ def test_open_count_goes_back_down_when_the_block_fails(recorded: Recorder) -> N
     assert [value for _, _, value, _ in recorded.calls] == [1, 0]
 
 
+async def test_open_counts_are_set_again_while_nothing_changes(
+    recorded: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(metrics, "GAUGE_REFRESH_S", 0.01)
+    monkeypatch.setattr(metrics, "_refresher", None)
+    count = metrics.OpenCount(metrics.AUDIO_STREAMS_OPEN)
+    try:
+        with count.held():
+            await asyncio.sleep(0.1)
+            ones = [
+                value
+                for name, _, value, _ in recorded.calls
+                if name == "glossify_audio_streams_open" and value == 1
+            ]
+            # Set when it opened, then again and again although it stayed at 1.
+            assert len(ones) >= 3, recorded.calls
+    finally:
+        refresher = metrics._refresher
+        assert refresher is not None
+        refresher.cancel()
+
+
 def test_real_time_factor() -> None:
     assert metrics.real_time_factor(0.5, 2.0) == 0.25
     assert metrics.real_time_factor(0.5, 0.0) is None
