@@ -152,7 +152,11 @@ async def test_two_sources_and_a_listener_in_one_meeting(stack) -> None:
             return all(word in text for word in ("americans", "country", "autoscaler", "ebitda"))
 
         await listener.wait_for(both_heard, within=120)
-    # Every connection of the meeting sees the same transcript, whoever sent the audio.
+        # Every connection of the meeting sees the same transcript, whoever sent the audio.
+        # The senders have every final (audio_done comes after delivery); the listener may
+        # still be reading the last ones when the words above are in.
+        sent = set(final_texts(first)) | set(final_texts(second))
+        await listener.wait_for(lambda events: sent <= set(final_texts(events)), within=30)
     heard = final_texts(listener.events)
     assert set(final_texts(first)) <= set(heard) and set(final_texts(second)) <= set(heard)
     meeting_lines = [line for line in heard if "autoscaler" in line or "EBITDA" in line]
