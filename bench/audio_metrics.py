@@ -1,7 +1,8 @@
 """Measurements shared by the live-audio benchmarks (Glossify and the WhisperLive peer).
 
 Only the standard library, numpy and psutil, so that both the project's venv and the peer's
-(`bench/.peer-venv`) can import it. WER comes from `glossify.wer`, which is pure Python.
+(`bench/.peer-venv`) can import it. WER comes from `glossify.transcription.wer`, which is pure
+Python.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:  # runnable as a plain script from anywhere
     sys.path.insert(0, str(REPO_ROOT))
 
-from glossify.wer import wer  # noqa: E402
+from glossify.transcription.wer import wer  # noqa: E402
 
 SHARED_AUDIO = REPO_ROOT.parent / "shared" / "audio"
 DEFAULT_AUDIO = SHARED_AUDIO / "dev-meeting-hibari.wav"
@@ -333,7 +334,7 @@ def last_frame_to_final(
 
 def sentences_heard(script: Sequence[str], hypothesis: str) -> int:
     """Script sentences at least half of whose longer words (4+ letters) the hypothesis has."""
-    from glossify.wer import words
+    from glossify.transcription.wer import words
 
     heard = set(words(hypothesis))
     count = 0

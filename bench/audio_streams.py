@@ -74,7 +74,7 @@ from audio_metrics import (
     wait_machine_quiet,
 )
 
-from glossify.wer import words
+from glossify.transcription.wer import words
 
 PEER_PYTHON = REPO_ROOT / "bench" / ".peer-venv" / "bin" / "python"
 PEER_SCRIPT = REPO_ROOT / "bench" / "peer_whisperlive.py"
@@ -360,11 +360,11 @@ def stack(args: argparse.Namespace) -> Iterator[tuple[str, Path | None]]:
         return
     home = Path(tempfile.mkdtemp(prefix="glossify-bench-"))
     os.environ.setdefault("GLOSSIFY_HOME", str(home))
-    from glossify.cli import local_stack
+    from glossify.cli.main import local_stack
 
     app_args: dict[str, Any] = json.loads(args.app_args) if args.app_args else {}
     if args.tiny_llm:
-        from glossify.model_files import smollm2_path
+        from glossify.weights.packaged import smollm2_path
 
         app_args.setdefault("explainer", {})["model_path"] = str(smollm2_path())
     try:

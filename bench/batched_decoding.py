@@ -27,9 +27,9 @@ if str(REPO_ROOT) not in sys.path:  # runnable as a plain script from anywhere
 
 from faster_whisper import decode_audio  # noqa: E402
 
-from glossify.speech import SAMPLE_RATE, SpeechEngine, SpeechRequest  # noqa: E402
-from glossify.wer import wer  # noqa: E402
-from glossify.whisper_model import resolve_whisper_dir  # noqa: E402
+from glossify.transcription.engine import SAMPLE_RATE, SpeechEngine, SpeechRequest  # noqa: E402
+from glossify.transcription.wer import wer  # noqa: E402
+from glossify.weights.whisper import resolve_whisper_dir  # noqa: E402
 
 DEFAULT_AUDIO = REPO_ROOT.parent / "shared" / "audio" / "dev-meeting-hibari.wav"
 MEETING_HOTWORDS = ("Kubernetes", "CPK", "EBITDA", "OAuth", "Jira", "SRE", "Snowflake", "GDPR")

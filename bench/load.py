@@ -933,7 +933,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def stack_app_args(args: argparse.Namespace) -> dict[str, Any]:
     """The args this script deploys the local stack with (not used with --url)."""
-    from glossify.cli import serve_config_args
+    from glossify.cli.main import serve_config_args
 
     merged: dict[str, Any] = dict(TEXT_APP_ARGS) if args.mode == "text" else {}
     if args.config:

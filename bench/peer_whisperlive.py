@@ -360,7 +360,7 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 
 def default_model() -> str:
-    from glossify.whisper_model import default_whisper_dir
+    from glossify.weights.whisper import default_whisper_dir
 
     return str(default_whisper_dir())
 

@@ -19,8 +19,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:  # runnable as a plain script from anywhere
     sys.path.insert(0, str(REPO_ROOT))
 
-from glossify.local_detector import LocalTermDetector  # noqa: E402
-from glossify.term_eval import evaluate, load_rows  # noqa: E402
+from glossify.terms.evaluation import evaluate, load_rows  # noqa: E402
+from glossify.terms.local.detector import LocalTermDetector  # noqa: E402
 
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data" / "terms-dev.jsonl"
 

@@ -1,3 +1,3 @@
-from glossify.cli import main
+from glossify.cli.main import main
 
 main()

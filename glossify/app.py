@@ -7,11 +7,11 @@ from typing import Any
 from ray.serve import Application
 from ray.serve.deployment import Deployment
 
-from glossify.config import AutoscalingOverrides, ConfigError, GlossifyConfig, load_config
-from glossify.deployments.agent import TermExplainer
+from glossify.config.settings import AutoscalingOverrides, ConfigError, GlossifyConfig, load_config
+from glossify.deployments.detector import TermDetector
+from glossify.deployments.explainer import TermExplainer
 from glossify.deployments.ingress import GlossifyIngress
-from glossify.deployments.ner import TermDetector
-from glossify.deployments.stt import Transcriber
+from glossify.deployments.transcriber import Transcriber
 
 # Remote backends wait on the network, not on a CPU: a sliver each keeps them schedulable next
 # to the Transcriber and llama.cpp replicas. A Serve config's ray_actor_options still win.

@@ -10,9 +10,9 @@ import asyncio
 from typing import Any, Protocol
 
 from glossify import metrics
-from glossify.config import DetectorConfig, ExplainerConfig
-from glossify.explanation import Explanation
-from glossify.terms import Candidate
+from glossify.config.settings import DetectorConfig, ExplainerConfig
+from glossify.explain.answer import Explanation
+from glossify.terms.candidates import Candidate
 
 
 class DetectorBackend(Protocol):
@@ -33,7 +33,7 @@ class ExplainerBackend(Protocol):
 
 class LocalDetector:
     def __init__(self, config: DetectorConfig) -> None:
-        from glossify.local_detector import LocalTermDetector
+        from glossify.terms.local.detector import LocalTermDetector
 
         self._detector = LocalTermDetector(
             model_name=config.spacy_model, rare_zipf=config.rare_zipf
@@ -52,8 +52,8 @@ class LocalDetector:
 
 class LocalExplainerBackend:
     def __init__(self, config: ExplainerConfig) -> None:
-        from glossify.local_explainer import LocalExplainer
-        from glossify.model_files import default_llm_path
+        from glossify.explain.local import LocalExplainer
+        from glossify.weights.packaged import default_llm_path
 
         self._deadline_s = config.deadline_s
         self._explainer = LocalExplainer(
@@ -81,7 +81,7 @@ class LocalExplainerBackend:
 
 def make_detector(config: DetectorConfig) -> DetectorBackend:
     if config.backend == "azure":
-        from glossify.azure_detector import AzureTermDetector
+        from glossify.terms.azure import AzureTermDetector
 
         return AzureTermDetector(config.azure)
     return LocalDetector(config)
@@ -90,7 +90,7 @@ def make_detector(config: DetectorConfig) -> DetectorBackend:
 async def start_explainer(config: ExplainerConfig) -> ExplainerBackend:
     """The configured explainer, checked: a Foundry agent that does not exist raises here."""
     if config.backend == "foundry":
-        from glossify.foundry_explainer import FoundryExplainer
+        from glossify.explain.foundry import FoundryExplainer
 
         foundry = FoundryExplainer(
             config.foundry, deadline_s=config.deadline_s, max_chars=config.max_chars
@@ -98,7 +98,7 @@ async def start_explainer(config: ExplainerConfig) -> ExplainerBackend:
         await foundry.start()
         return foundry
     if config.backend == "openai":
-        from glossify.openai_explainer import OpenAIExplainer
+        from glossify.explain.openai_compat import OpenAIExplainer
 
         compatible = OpenAIExplainer(
             config.openai,

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
 
-from glossify.terms import Candidate, FilterRules, normalize_term, passes_filter
+from glossify.terms.candidates import Candidate, FilterRules, normalize_term, passes_filter
 
 Kind = Literal["counter", "gauge", "histogram"]
 

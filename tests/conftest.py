@@ -33,7 +33,7 @@ def database_url() -> Iterator[str]:
     if url:
         yield url
         return
-    from glossify.database import embedded_postgres
+    from glossify.store.database import embedded_postgres
 
     with (
         tempfile.TemporaryDirectory(prefix="glossify-pg-") as tmp,
@@ -55,7 +55,7 @@ class Stack:
 
 
 def test_app_args() -> dict[str, Any]:
-    from glossify.model_files import smollm2_path
+    from glossify.weights.packaged import smollm2_path
 
     return {
         "explainer": {
@@ -89,8 +89,8 @@ def stack(database_url: str) -> Iterator[Stack]:
     from ray import serve
 
     from glossify.app import build_app
-    from glossify.config import load_config
-    from glossify.meeting_hosts import MeetingHosts
+    from glossify.config.settings import load_config
+    from glossify.meetings.hosts import MeetingHosts
 
     os.environ["DATABASE_URL"] = database_url
     port = free_port()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from glossify.audio_input import (
+from glossify.audio.pcm import (
     SUPPORTED_ENCODINGS,
     SUPPORTED_RATES,
     AudioFormat,

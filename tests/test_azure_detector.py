@@ -10,9 +10,9 @@ from azure.ai.textanalytics.aio import TextAnalyticsClient
 from azure.core.credentials import AzureKeyCredential
 from azure.core.exceptions import HttpResponseError
 
-from glossify.azure_detector import AzureTermDetector
-from glossify.config import AzureLanguageConfig
-from glossify.terms import FilterRules, filter_candidates
+from glossify.config.settings import AzureLanguageConfig
+from glossify.terms.azure import AzureTermDetector
+from glossify.terms.candidates import FilterRules, filter_candidates
 from tests.standins import StandIns, StaticTokenCredential
 from tests.standins.azure_language import REJECT_MARKER, SCOPE_RESOURCE
 from tests.standins.state import EMPTY, MALFORMED, Behaviour, slow, throttled, unavailable

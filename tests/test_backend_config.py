@@ -10,7 +10,7 @@ import yaml
 from pydantic import SecretStr
 
 from glossify.app import REMOTE_BACKEND_CPUS, build_graph
-from glossify.config import ConfigError, load_config
+from glossify.config.settings import ConfigError, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 DB = {"DATABASE_URL": "postgresql://glossify@db.example/glossify"}

@@ -7,12 +7,12 @@ import time
 
 import pytest
 
-from glossify.azure_detector import service_language
-from glossify.azure_pipeline import LiveRetryPolicy
-from glossify.backend_health import DEGRADED, FAILING, OK, BackendHealth, describe_error
-from glossify.micro_batch import MicroBatcher
-from glossify.retries import Deadline, Retry, parse_retry_after, with_retries
-from glossify.text_chunks import split_at_sentences
+from glossify.remote.azure_pipeline import LiveRetryPolicy
+from glossify.remote.health import DEGRADED, FAILING, OK, BackendHealth, describe_error
+from glossify.remote.micro_batch import MicroBatcher
+from glossify.remote.retries import Deadline, Retry, parse_retry_after, with_retries
+from glossify.terms.azure import service_language
+from glossify.terms.chunks import split_at_sentences
 
 
 def test_short_line_is_one_piece_and_blank_is_none() -> None:

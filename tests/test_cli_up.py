@@ -14,7 +14,7 @@ from pathlib import Path
 import psutil
 import yaml
 
-from glossify.model_files import smollm2_path
+from glossify.weights.packaged import smollm2_path
 from tests.conftest import free_port, wait_for_health
 
 

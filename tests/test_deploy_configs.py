@@ -12,8 +12,8 @@ import yaml
 from ray.serve.schema import ServeDeploySchema
 
 from glossify.app import build_app
-from glossify.config import ConfigError, load_config
-from glossify.deployments.agent import TermExplainer
+from glossify.config.settings import ConfigError, load_config
+from glossify.deployments.explainer import TermExplainer
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {

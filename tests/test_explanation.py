@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from glossify.explanation import (
+from glossify.explain.answer import (
     ELLIPSIS,
     Explanation,
     cap_at_sentence,

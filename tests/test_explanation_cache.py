@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from glossify.explanation_cache import ExplanationCache
+from glossify.explain.cache import ExplanationCache
 
 
 class Backend:

@@ -8,9 +8,9 @@ import pytest
 from azure.ai.projects.aio import AIProjectClient
 
 from glossify.backends import start_explainer
-from glossify.config import ExplainerConfig, FoundryConfig
-from glossify.explanation import ExplanationError
-from glossify.foundry_explainer import AgentNotFoundError, FoundryExplainer, ResponseFailed
+from glossify.config.settings import ExplainerConfig, FoundryConfig
+from glossify.explain.answer import ExplanationError
+from glossify.explain.foundry import AgentNotFoundError, FoundryExplainer, ResponseFailed
 from tests.standins import StandIns, StaticTokenCredential
 from tests.standins.foundry import AGENTS, CANCELS, POLLS, RESPONSES, SCOPE_RESOURCE
 from tests.standins.state import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from glossify.line_queue import LineQueue
+from glossify.meetings.line_queue import LineQueue
 
 
 class Journal:

@@ -27,7 +27,7 @@ from load_metrics import (
     with_opener,
 )
 
-from glossify.meeting import normalize_line
+from glossify.meetings.state import normalize_line
 
 POOL = [
     "We need to bump the replica count in the Kubernetes deployment.",

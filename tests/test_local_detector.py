@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from glossify.local_detector import LocalTermDetector, merge_joined_tokens
-from glossify.term_eval import evaluate, load_rows, score_row
-from glossify.terms import (
+from glossify.terms.candidates import (
     DEFAULT_ALLOWED_CATEGORIES,
     Candidate,
     FilterRules,
     filter_candidates,
     normalize_term,
 )
+from glossify.terms.evaluation import evaluate, load_rows, score_row
+from glossify.terms.local.detector import LocalTermDetector, merge_joined_tokens
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEV_SET = REPO_ROOT.parent / "shared" / "data" / "terms-dev.jsonl"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from glossify.explanation import Explanation
-from glossify.local_explainer import (
+from glossify.explain.answer import Explanation
+from glossify.explain.local import (
     ExplanationError,
     LocalExplainer,
     build_grammar,
@@ -18,7 +18,7 @@ from glossify.local_explainer import (
     echoes_context,
     language_name,
 )
-from glossify.model_files import smollm2_path
+from glossify.weights.packaged import smollm2_path
 
 MAX_CHARS = 160
 DOMAIN = re.compile(r"^[A-Z][A-Za-z]{0,23}$")

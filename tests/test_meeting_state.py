@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from glossify.meeting import EventLog, RecentSet, normalize_line
+from glossify.meetings.state import EventLog, RecentSet, normalize_line
 
 
 def test_normalize_line_ignores_case_spacing_and_edge_punctuation() -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from glossify import metrics
 from glossify.metrics import Metric
-from glossify.terms import Candidate, FilterRules
+from glossify.terms.candidates import Candidate, FilterRules
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "metrics.md"
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from glossify import model_files
-from glossify.model_files import (
+from glossify.weights import packaged as model_files
+from glossify.weights.packaged import (
     ModelAssemblyError,
     PackagedFile,
     assemble_parts,

@@ -8,10 +8,10 @@ import time
 import openai
 import pytest
 
-from glossify.config import OpenAIConfig
-from glossify.explain_prompt import SYSTEM_PROMPT
-from glossify.explanation import ExplanationError
-from glossify.openai_explainer import OpenAIExplainer
+from glossify.config.settings import OpenAIConfig
+from glossify.explain.answer import ExplanationError
+from glossify.explain.openai_compat import OpenAIExplainer
+from glossify.explain.prompt import SYSTEM_PROMPT
 from tests.standins import StandIns
 from tests.standins.openai_compat import CHAT, MODELS
 from tests.standins.state import AS_JSON, CUT_OFF, EMPTY, MALFORMED, slow, throttled, unavailable

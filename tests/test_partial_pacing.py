@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from glossify.partial_pacing import PartialPacer
+from glossify.audio.partial_pacing import PartialPacer
 
 
 class Clock:

@@ -14,9 +14,9 @@ import pytest
 import websockets
 from faster_whisper import decode_audio
 
-from glossify.stream_client import stream_file
-from glossify.terms import normalize_term, term_id
-from glossify.wer import wer as word_error_rate
+from glossify.cli.stream_client import stream_file
+from glossify.terms.candidates import normalize_term, term_id
+from glossify.transcription.wer import wer as word_error_rate
 from tests.clients import Listener, new_meeting_id, poll_until
 
 pytestmark = pytest.mark.serve

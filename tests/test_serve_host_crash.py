@@ -10,8 +10,8 @@ import httpx
 import pytest
 import ray
 
-from glossify.meeting_host import host_name
-from glossify.terms import normalize_term
+from glossify.meetings.host import host_name
+from glossify.terms.candidates import normalize_term
 from tests.clients import Listener, new_meeting_id, poll_until
 
 pytestmark = pytest.mark.serve
@@ -27,7 +27,7 @@ LINES = [
 
 
 def host_of(stack, meeting_id: str):
-    from glossify.meeting_host import shard_of
+    from glossify.meetings.host import shard_of
 
     shard = shard_of(meeting_id, stack.config.meetings.shards)
     name = host_name(stack.config.app_name, shard)

@@ -8,7 +8,7 @@ import httpx
 import pytest
 import ray
 
-from glossify.meeting_host import host_name
+from glossify.meetings.host import host_name
 from tests.clients import new_meeting_id
 
 pytestmark = pytest.mark.serve

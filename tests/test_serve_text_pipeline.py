@@ -9,7 +9,7 @@ import asyncpg
 import httpx
 import pytest
 
-from glossify.terms import normalize_term, term_id
+from glossify.terms.candidates import normalize_term, term_id
 from tests.clients import Listener, new_meeting_id, poll_until
 
 pytestmark = pytest.mark.serve

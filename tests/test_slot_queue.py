@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from glossify.slot_queue import NewestFirstSlots
+from glossify.explain.slots import NewestFirstSlots
 
 
 async def _hold(slots: NewestFirstSlots, name: str, order: list[str], gate: asyncio.Event) -> None:

@@ -16,9 +16,8 @@ import numpy as np
 import pytest
 from faster_whisper import decode_audio
 
-from glossify import model_files, speech, whisper_model
-from glossify.model_files import ModelAssemblyError
-from glossify.speech import (
+from glossify.transcription import engine as speech
+from glossify.transcription.engine import (
     MAX_SAMPLES,
     SAMPLE_RATE,
     WINDOW_FRAMES,
@@ -29,8 +28,11 @@ from glossify.speech import (
     average_logprob,
     hotword_text,
 )
-from glossify.wer import edit_distance, wer, words
-from glossify.whisper_model import (
+from glossify.transcription.wer import edit_distance, wer, words
+from glossify.weights import packaged as model_files
+from glossify.weights import whisper as whisper_model
+from glossify.weights.packaged import ModelAssemblyError
+from glossify.weights.whisper import (
     WHISPER_DIRNAME,
     WHISPER_MODEL_SHA256,
     default_whisper_dir,

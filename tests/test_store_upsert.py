@@ -9,9 +9,9 @@ import uuid
 import asyncpg
 import pytest
 
-from glossify import store as store_module
-from glossify.store import Store
-from glossify.terms import normalize_term, term_id
+from glossify.store import postgres as store_module
+from glossify.store.postgres import Store
+from glossify.terms.candidates import normalize_term, term_id
 
 MEETINGS = 24
 TERMS = [f"Deadlock probe term {i}" for i in range(40)]

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from glossify.terms import (
+from glossify.terms.candidates import (
     Candidate,
     FilterRules,
     drop_nested,

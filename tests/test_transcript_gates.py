@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from glossify.transcript_gates import (
+from glossify.transcription.gates import (
     DEFAULT_GATES,
     PHANTOM_PHRASES,
     GateConfig,

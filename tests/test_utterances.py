@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from faster_whisper import decode_audio
 
-from glossify.utterances import SegmenterConfig, Utterance, UtteranceSegmenter, load_vad
-from glossify.vad import WINDOW, StreamingVad
+from glossify.audio.utterances import SegmenterConfig, Utterance, UtteranceSegmenter, load_vad
+from glossify.audio.vad import WINDOW, StreamingVad
 
 AUDIO = Path(__file__).resolve().parents[2] / "shared" / "audio"
 RATE = 16000

@@ -9,12 +9,12 @@ from ray import serve
 from ray.serve.handle import DeploymentHandle
 from starlette.applications import Starlette
 
-from glossify.config import GlossifyConfig
-from glossify.http_app import build_http_app
-from glossify.meeting_hosts import MeetingHosts
+from glossify.config.settings import GlossifyConfig
+from glossify.meetings.hosts import MeetingHosts
 from glossify.protocol import PROTOCOL_VERSION
-from glossify.speech import SpeechRequest, SpeechResult
-from glossify.websocket_session import AudioSupport
+from glossify.transcription.engine import SpeechRequest, SpeechResult
+from glossify.web.routes import build_http_app
+from glossify.web.websocket import AudioSupport
 
 HEALTH_TIMEOUT_S = 5.0
 
@@ -49,7 +49,7 @@ class GlossifyIngress:
         self._hosts = MeetingHosts(self._config)
         self._audio: AudioSupport | None = None
         if transcriber is not None:
-            from glossify.utterances import load_vad
+            from glossify.audio.utterances import load_vad
 
             self._backends["transcriber"] = transcriber
             self._audio = AudioSupport(

@@ -1,0 +1,188 @@
+"""One sending connection's audio: frames → utterances → Transcriber → lines of the meeting.
+
+Finals of a stream are transcribed and entered one after another, in order. Partials are
+previews: at most one in flight per stream, none while a final of the stream is waiting, and
+one that comes back after its utterance's final is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from glossify import metrics
+from glossify.audio.partial_pacing import PartialPacer
+from glossify.audio.pcm import AudioFormat, PcmStream
+from glossify.audio.utterances import SegmenterConfig, Utterance, UtteranceSegmenter
+from glossify.config.settings import AudioConfig
+from glossify.protocol import now_iso
+from glossify.transcription.engine import SpeechRequest, SpeechResult
+
+log = logging.getLogger(__name__)
+
+HOTWORDS_TTL_S = 5.0
+
+SubmitLine = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+FetchHotwords = Callable[[], Awaitable[dict[str, Any]]]
+
+_open_streams = metrics.OpenCount(metrics.AUDIO_STREAMS_OPEN)
+
+
+class Transcribe(Protocol):
+    async def final(self, request: SpeechRequest) -> SpeechResult: ...
+
+    async def partial(self, request: SpeechRequest, sent_at: float) -> SpeechResult: ...
+
+
+def segmenter_config(audio: AudioConfig) -> SegmenterConfig:
+    return SegmenterConfig(
+        speech_threshold=audio.speech_threshold,
+        min_silence_s=audio.min_silence_s,
+        max_utterance_s=audio.max_utterance_s,
+        min_speech_s=audio.min_speech_s,
+        pre_roll_s=audio.pre_roll_s,
+        partial_interval_s=audio.partial_interval_s,
+    )
+
+
+class AudioStream:
+    def __init__(
+        self,
+        fmt: AudioFormat,
+        language: str | None,
+        config: AudioConfig,
+        transcribe: Transcribe,
+        submit_line: SubmitLine,
+        fetch_hotwords: FetchHotwords,
+        vad: Any = None,
+    ) -> None:
+        self._pcm = PcmStream(fmt, max_frame_seconds=config.max_frame_seconds)
+        self._segmenter = UtteranceSegmenter(segmenter_config(config), vad=vad)
+        self._config = config
+        self._language = language
+        self._transcribe = transcribe
+        self._submit_line = submit_line
+        self._fetch_hotwords = fetch_hotwords
+        # Each final with the moment its end was detected, for the transcript latency.
+        self._finals: asyncio.Queue[tuple[Utterance, float] | None] = asyncio.Queue(
+            config.max_pending_finals
+        )
+        self._final_worker = asyncio.create_task(self._run_finals())
+        _open_streams.add(1)
+        self._final_worker.add_done_callback(lambda _: _open_streams.add(-1))
+        self._partial_task: asyncio.Task[None] | None = None
+        self._pacer = PartialPacer(config.partial_max_share)
+        # Start time of the newest utterance whose final has been queued.
+        self._finalised_start = float("-inf")
+        self._hotwords: tuple[float, tuple[str, ...], str | None] = (float("-inf"), (), None)
+        self.finals_entered = 0
+        # Seq of the newest line this stream entered: audio_done waits until it was delivered.
+        self.last_seq = 0
+
+    async def feed(self, frame: bytes) -> None:
+        """Raises AudioFormatError for a bad frame; the stream itself stays usable."""
+        samples = self._pcm.feed(frame)
+        fmt = self._pcm.format
+        metrics.AUDIO_RECEIVED.inc(len(frame) / (fmt.bytes_per_sample * fmt.sample_rate))
+        await self._dispatch(self._segmenter.push(samples))
+
+    async def end(self) -> None:
+        """The client's ``audio_end``: flush the current utterance as final and wait for it."""
+        await self._dispatch(self._segmenter.push(self._pcm.flush()))
+        await self._dispatch(self._segmenter.flush())
+        await self._finals.put(None)
+        await self._final_worker
+
+    def close(self) -> None:
+        self._final_worker.cancel()
+        if self._partial_task is not None:
+            self._partial_task.cancel()
+
+    async def _dispatch(self, utterances: list[Utterance]) -> None:
+        for utterance in utterances:
+            detected = time.monotonic()
+            if utterance.final:
+                self._finalised_start = utterance.start
+                # A full queue makes the socket wait: back-pressure, never dropped audio.
+                if self._finals.full():
+                    await self._finals.put((utterance, detected))
+                    metrics.AUDIO_BACKPRESSURE.inc(time.monotonic() - detected)
+                else:
+                    self._finals.put_nowait((utterance, detected))
+            elif self._wants_partial():
+                self._partial_task = asyncio.create_task(self._run_partial(utterance, detected))
+            elif self._config.partials:
+                metrics.PARTIALS_DROPPED.inc(reason="skipped")
+
+    def _wants_partial(self) -> bool:
+        if not self._config.partials or not self._finals.empty():
+            return False
+        idle = self._partial_task is None or self._partial_task.done()
+        return idle and self._pacer.ready()
+
+    async def _request(self, utterance: Utterance, final: bool) -> SpeechRequest:
+        hotwords, language = await self._current_hotwords()
+        return SpeechRequest(
+            audio=utterance.audio,
+            language=self._language or language,
+            hotwords=hotwords,
+            final=final,
+        )
+
+    async def _current_hotwords(self) -> tuple[tuple[str, ...], str | None]:
+        fetched_at, words, language = self._hotwords
+        if time.monotonic() - fetched_at > HOTWORDS_TTL_S:
+            try:
+                answer = await self._fetch_hotwords()
+                words, language = tuple(answer["hotwords"]), answer.get("language")
+            except Exception:
+                log.warning("hotwords unavailable; transcribing without them", exc_info=True)
+            self._hotwords = (time.monotonic(), words, language)
+        return words, language
+
+    async def _run_finals(self) -> None:
+        while (item := await self._finals.get()) is not None:
+            utterance, detected = item
+            try:
+                result = await self._transcribe.final(await self._request(utterance, final=True))
+                if result.text:
+                    await self._enter(utterance, result.text, final=True, detected=detected)
+                    self.finals_entered += 1
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("a final utterance could not be transcribed")
+
+    async def _run_partial(self, utterance: Utterance, detected: float) -> None:
+        asked = time.monotonic()
+        try:
+            request = await self._request(utterance, final=False)
+            result = await self._transcribe.partial(request, time.time())
+            if result.text and utterance.start > self._finalised_start:
+                await self._enter(utterance, result.text, final=False, detected=detected)
+            elif result.text:
+                metrics.PARTIALS_DROPPED.inc(reason="late")
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning("a partial could not be transcribed", exc_info=True)
+        finally:
+            self._pacer.finished(time.monotonic() - asked)
+
+    async def _enter(self, utterance: Utterance, text: str, final: bool, detected: float) -> None:
+        line = {
+            "text": text,
+            "is_final": final,
+            "timestamp": now_iso(),
+            "speaker": None,
+            "start": round(utterance.start, 3),
+            "end": round(utterance.end, 3),
+        }
+        answer = await self._submit_line(line)
+        self.last_seq = max(self.last_seq, answer.get("seq") or 0)
+        if "refused" not in answer:
+            kind = "final" if final else "partial"
+            metrics.TRANSCRIPT_LATENCY.observe(time.monotonic() - detected, kind=kind)

@@ -1,0 +1,56 @@
+"""`glossify demo`: a sample jargon meeting streamed live, its glossary, then the upsert."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from glossify.cli.stream_client import CaptionPrinter, StreamReport, stream_file
+
+STOP_WAIT_S = 300.0
+
+
+def sample_meeting() -> Path:
+    return Path(str(resources.files("glossify") / "assets" / "sample-meeting.wav"))
+
+
+async def run_demo_meeting(base_url: str, file: Path | None = None, *, fast: bool = False) -> None:
+    meeting_id = f"demo-{int(time.time())}"
+    path = file or sample_meeting()
+    print(f"Meeting {meeting_id}: streaming {path.name} in {'fast' if fast else 'real'} time")
+    print(f"(listen too: {base_url.replace('http', 'ws')}/meeting/{meeting_id}/ws)\n")
+    printer = CaptionPrinter()
+    upserted = asyncio.Event()
+
+    def show(event: dict[str, Any]) -> None:
+        printer(event)
+        if event.get("type") in ("upsert_done", "upsert_error"):
+            upserted.set()
+
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+
+        async def stop_and_watch(_: StreamReport) -> None:
+            print("\nStopping the meeting: explanations still in progress arrive first...")
+            await client.post(f"/meeting/{meeting_id}/stop")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(upserted.wait(), STOP_WAIT_S)
+
+        report = await stream_file(
+            base_url, meeting_id, path, fast=fast, on_event=show, after_audio=stop_and_watch
+        )
+        status = (await client.get(f"/meeting/{meeting_id}/stop/status")).json()
+        glossary = (await client.get(f"/meeting/{meeting_id}/terms")).json()["terms"]
+    print(f"\nGlossary of {meeting_id} ({len(glossary)} terms):")
+    for term in glossary:
+        print(f"  {term['entity']:<28} {term['domain']:<14} {term['body']}")
+    if status["status"] == "done":
+        print(f"\nUpserted {status['upserted']} rows into the PostgreSQL table `term`.")
+    else:
+        print(f"\nThe upsert did not finish: {status}")
+    print(f"{len(report.finals())} lines from {report.audio_seconds:.0f} s of audio.")

