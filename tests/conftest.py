@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import os
-import socket
 import tempfile
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,16 +11,12 @@ from typing import Any
 
 import pytest
 
+from glossify.cli.local_stack import free_port, wait_for_health
+
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 
 TEST_APP = "glossify-test"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -69,20 +62,6 @@ def test_app_args() -> dict[str, Any]:
     }
 
 
-def wait_for_health(url: str, timeout_s: float = 180.0) -> dict[str, Any]:
-    import json
-
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=10) as response:
-                return json.loads(response.read())
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
-
-
 @pytest.fixture(scope="session")
 def stack(database_url: str) -> Iterator[Stack]:
     import ray
@@ -112,7 +91,7 @@ def stack(database_url: str) -> Iterator[Stack]:
     args = test_app_args()
     serve.run(build_app(args), name=TEST_APP, route_prefix="/", blocking=False)
     base = f"http://127.0.0.1:{port}"
-    wait_for_health(base + "/health")
+    wait_for_health(base + "/health", timeout_s=180)
     config = load_config(args).model_copy(update={"app_name": TEST_APP})
     try:
         metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"

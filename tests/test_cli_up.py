@@ -14,8 +14,8 @@ from pathlib import Path
 import psutil
 import yaml
 
+from glossify.cli.local_stack import free_port, wait_for_health
 from glossify.weights.packaged import smollm2_path
-from tests.conftest import free_port, wait_for_health
 
 
 def tiny_config(tmp_path: Path) -> Path:

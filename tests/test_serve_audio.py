@@ -14,6 +14,7 @@ import pytest
 import websockets
 from faster_whisper import decode_audio
 
+from glossify.audio.pcm import pcm16
 from glossify.cli.stream_client import stream_file
 from glossify.terms.candidates import normalize_term, term_id
 from glossify.transcription.wer import wer as word_error_rate
@@ -26,10 +27,6 @@ JFK_TEXT = (
     "And so my fellow Americans, ask not what your country can do for you, "
     "ask what you can do for your country."
 )
-
-
-def pcm16(samples: np.ndarray) -> bytes:
-    return (np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes()
 
 
 def final_texts(events: list[dict]) -> list[str]:

@@ -84,6 +84,11 @@ def to_float32(samples: np.ndarray) -> np.ndarray:
     return samples.astype(np.float32)  # also a copy: frombuffer arrays are read-only views
 
 
+def pcm16(samples: np.ndarray) -> bytes:
+    """Float samples in [-1, 1] → the wire's 16-bit little-endian PCM (what a client sends)."""
+    return (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2").tobytes()
+
+
 class _Resampler:
     """Streaming libswresample: its filter state spans frames, so boundaries add no clicks."""
 

@@ -1,0 +1,126 @@
+"""The local stack for `glossify up` and `glossify demo`: Ray, Serve and (embedded) PostgreSQL
+in this process, shut down cleanly on SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+APP_NAME = "glossify"
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind((DEFAULT_HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_for_health(
+    url: str, timeout_s: float, stop: threading.Event | None = None
+) -> dict[str, Any]:
+    """Poll ``url`` until it answers 200 and return its JSON body (``{}`` when ``stop`` is set
+    first). Raises TimeoutError naming the last answer when none is 200 within ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    last_error = "no answer"
+    while time.monotonic() < deadline and not (stop and stop.is_set()):
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    body: dict[str, Any] = json.loads(response.read())
+                    return body
+        except urllib.error.HTTPError as exc:
+            last_error = f"HTTP {exc.code}"
+        except OSError as exc:
+            last_error = str(exc)
+        time.sleep(0.5)
+    if stop and stop.is_set():
+        return {}
+    raise TimeoutError(f"{url} did not answer 200 within {timeout_s:.0f}s ({last_error})")
+
+
+def prepare_local_env() -> None:
+    # Token auth would make the `serve` CLI get 401 against this cluster; locals run without it.
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+
+
+STOP = threading.Event()
+DEMO_RUNNING = threading.Event()
+
+
+def _stop_on_signals() -> threading.Event:
+    """SIGINT/SIGTERM set the returned event. Installed after ray.init, whose own fatal-signal
+    handler would otherwise abort the process on SIGTERM and skip our clean shutdown."""
+
+    def on_signal(*_: object) -> None:
+        STOP.set()
+        # The demo is inside asyncio.run: interrupt it like Ctrl-C would.
+        if threading.current_thread() is threading.main_thread() and DEMO_RUNNING.is_set():
+            raise KeyboardInterrupt
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, on_signal)
+    return STOP
+
+
+@contextmanager
+def local_stack(app_args: dict[str, Any], host: str, port: int, dashboard: bool) -> Iterator[str]:
+    """Ray + Serve + (embedded) PostgreSQL for the duration of the block; yields the base URL.
+
+    Raises KeyboardInterrupt when SIGINT/SIGTERM arrive before the stack is ready."""
+    prepare_local_env()
+    import ray
+    from ray import serve
+
+    from glossify.app import build_app
+    from glossify.config.settings import load_config
+    from glossify.meetings.hosts import MeetingHosts
+    from glossify.store.database import database_url
+    from glossify.weights.packaged import default_llm_path
+
+    with database_url() as url:
+        os.environ["DATABASE_URL"] = url
+        config = load_config(app_args)
+        if config.explainer.model_path is None:
+            print("Preparing the local explanation model (first run assembles it)...", flush=True)
+            default_llm_path()
+        if config.transcriber.enabled and config.transcriber.model is None:
+            from glossify.weights.whisper import default_whisper_dir
+
+            default_whisper_dir()
+        ray.init(
+            address="local",
+            include_dashboard=dashboard,
+            _node_ip_address=DEFAULT_HOST,
+            logging_level=logging.WARNING,
+        )
+        stop = _stop_on_signals()
+        try:
+            serve.start(http_options={"host": host, "port": port})
+            serve.run(build_app(app_args), name=APP_NAME, route_prefix="/", blocking=False)
+            base = f"http://{host}:{port}"
+            try:
+                wait_for_health(f"{base}/health", timeout_s=600, stop=stop)
+            except TimeoutError as exc:
+                raise SystemExit(str(exc)) from exc
+            if stop.is_set():
+                raise KeyboardInterrupt
+            yield base
+        finally:
+            serve.shutdown()
+            MeetingHosts(config.model_copy(update={"app_name": APP_NAME})).kill_all()
+            ray.shutdown()
