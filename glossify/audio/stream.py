@@ -19,7 +19,7 @@ from glossify.audio.pcm import AudioFormat, PcmStream
 from glossify.audio.utterances import SegmenterConfig, Utterance, UtteranceSegmenter
 from glossify.config.settings import AudioConfig
 from glossify.protocol import now_iso
-from glossify.transcription.engine import SpeechRequest, SpeechResult
+from glossify.transcription.types import SpeechRequest, SpeechResult
 
 log = logging.getLogger(__name__)
 

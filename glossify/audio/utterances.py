@@ -13,9 +13,8 @@ from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
-from faster_whisper.vad import SileroVADModel
 
-from glossify.audio.vad import SAMPLE_RATE, WINDOW, StreamingVad, load_vad_model
+from glossify.audio.vad import SAMPLE_RATE, WINDOW, StreamingVad, VadModel
 
 # Silero's default: once speech has started, it takes a clearly lower probability to count as
 # silence, so a word's soft ending does not flicker the utterance open and shut.
@@ -50,11 +49,6 @@ class SegmenterConfig:
             raise ValueError("min_silence_s, max_utterance_s, partial_interval_s must be > 0")
         if self.min_speech_s < 0 or self.pre_roll_s < 0 or self.post_roll_s < 0:
             raise ValueError("min_speech_s, pre_roll_s, post_roll_s must be >= 0")
-
-
-def load_vad() -> SileroVADModel:
-    """The process-wide VAD model to hand to every segmenter (loaded once, shared)."""
-    return load_vad_model()
 
 
 def _samples(seconds: float) -> int:
@@ -122,7 +116,7 @@ class UtteranceSegmenter:
     """One stream's segmentation. The VAD model may be shared; all per-stream state lives here."""
 
     def __init__(
-        self, config: SegmenterConfig = SegmenterConfig(), vad: SileroVADModel | None = None
+        self, config: SegmenterConfig = SegmenterConfig(), vad: VadModel | None = None
     ) -> None:
         self._config = config
         self._vad = StreamingVad(vad)

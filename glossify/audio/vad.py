@@ -1,17 +1,24 @@
 """Streaming Silero VAD: speech probabilities for 16 kHz audio pushed in arbitrary chunks.
 
-faster-whisper's ``SileroVADModel.__call__`` scores a whole recording at once. The ONNX model
+faster-whisper ships the Silero ONNX model and scores a whole recording at once. The model
 takes a batch of 512-sample windows, each prefixed with the last 64 samples of the window before
 it, and runs its LSTM across that batch (the batch axis is time), returning the final ``h``/``c``.
 So a recording can be scored a few windows at a time, exactly as if it had been scored whole, by
 carrying the 64-sample context and ``h``/``c`` from one call to the next. That is what
 ``StreamingVad`` does; the loaded model itself holds no per-stream state and can be shared.
+
+The model file is read from faster-whisper's package folder without importing faster-whisper:
+this runs in the ingress, which must not load CTranslate2 (the Transcriber's job).
 """
 
 from __future__ import annotations
 
+import importlib.util
+from functools import cache
+from pathlib import Path
+
 import numpy as np
-from faster_whisper.vad import SileroVADModel, get_vad_model
+import onnxruntime
 
 SAMPLE_RATE = 16000
 WINDOW = 512  # samples per probability: 32 ms
@@ -20,15 +27,36 @@ CONTEXT = 64  # samples of the previous window the model sees in front of each w
 _MAX_WINDOWS_PER_CALL = 10000
 
 
-def load_vad_model() -> SileroVADModel:
-    """The process-wide Silero model (cached by faster-whisper): load it once, share it."""
-    return get_vad_model()
+VadModel = onnxruntime.InferenceSession
+_MODEL_FILE = "silero_vad_v6.onnx"
+
+
+def vad_model_path() -> Path:
+    """faster-whisper's bundled Silero model, found without running faster-whisper's imports."""
+    spec = importlib.util.find_spec("faster_whisper")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("faster-whisper is not installed: it ships the Silero VAD model")
+    return Path(next(iter(spec.submodule_search_locations))) / "assets" / _MODEL_FILE
+
+
+@cache
+def load_vad_model() -> VadModel:
+    """The process-wide Silero model: load it once, share it (one thread: many streams share a
+    replica's cores, and one window is too small to split)."""
+    options = onnxruntime.SessionOptions()
+    options.inter_op_num_threads = 1
+    options.intra_op_num_threads = 1
+    options.enable_cpu_mem_arena = False
+    options.log_severity_level = 4
+    return onnxruntime.InferenceSession(
+        str(vad_model_path()), providers=["CPUExecutionProvider"], sess_options=options
+    )
 
 
 class StreamingVad:
     """One stream's VAD state; ``probabilities`` scores each completed 512-sample window once."""
 
-    def __init__(self, model: SileroVADModel | None = None) -> None:
+    def __init__(self, model: VadModel | None = None) -> None:
         self._model = model if model is not None else load_vad_model()
         self._pending = np.zeros(0, dtype=np.float32)
         self.reset()
@@ -63,7 +91,7 @@ class StreamingVad:
     def _score(self, windows: np.ndarray) -> np.ndarray:
         contexts = np.concatenate([self._context[None, :], windows[:-1, -CONTEXT:]])
         batch = np.concatenate([contexts, windows], axis=1)
-        probs, self._h, self._c = self._model.session.run(
+        probs, self._h, self._c = self._model.run(
             None, {"input": batch, "h": self._h, "c": self._c}
         )
         self._context = windows[-1, -CONTEXT:].copy()

@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from glossify.config.settings import GlossifyConfig
 from glossify.meetings.hosts import MeetingHosts
 from glossify.protocol import PROTOCOL_VERSION
-from glossify.transcription.engine import SpeechRequest, SpeechResult
+from glossify.transcription.types import SpeechRequest, SpeechResult
 from glossify.web.routes import build_http_app
 from glossify.web.websocket import AudioSupport
 
@@ -49,11 +49,11 @@ class GlossifyIngress:
         self._hosts = MeetingHosts(self._config)
         self._audio: AudioSupport | None = None
         if transcriber is not None:
-            from glossify.audio.utterances import load_vad
+            from glossify.audio.vad import load_vad_model
 
             self._backends["transcriber"] = transcriber
             self._audio = AudioSupport(
-                ServeTranscriber(transcriber), self._config.audio, vad=load_vad()
+                ServeTranscriber(transcriber), self._config.audio, vad=load_vad_model()
             )
 
     def __serve_build_asgi_app__(self) -> Starlette:

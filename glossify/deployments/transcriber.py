@@ -11,8 +11,9 @@ from ray import serve
 
 from glossify import metrics
 from glossify.config.settings import TranscriberConfig
-from glossify.transcription.engine import SAMPLE_RATE, SpeechEngine, SpeechRequest, SpeechResult
+from glossify.transcription.engine import SpeechEngine
 from glossify.transcription.finals_first import FinalsFirst
+from glossify.transcription.types import SAMPLE_RATE, SpeechRequest, SpeechResult
 
 
 def _stale(request: SpeechRequest) -> SpeechResult:

@@ -15,7 +15,6 @@ timestamps: the audio layer has already cut utterances at pauses, so there is no
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -25,10 +24,14 @@ from faster_whisper import WhisperModel
 from faster_whisper.tokenizer import _LANGUAGE_CODES, Tokenizer
 
 from glossify.transcription.gates import DEFAULT_GATES, GateConfig, compression_ratio, gate
+from glossify.transcription.types import (
+    MAX_SAMPLES,
+    MAX_SECONDS,
+    SAMPLE_RATE,
+    SpeechRequest,
+    SpeechResult,
+)
 
-SAMPLE_RATE = 16_000
-MAX_SECONDS = 30.0
-MAX_SAMPLES = int(MAX_SECONDS * SAMPLE_RATE)
 WINDOW_FRAMES = 3000  # the encoder's input as trained: 30 s of 10 ms log-mel frames
 _FRAMES_PER_SECOND = 100
 # A derailed trimmed window is first decoded again with this much more audio after it.
@@ -41,24 +44,6 @@ _MAX_PROMPT_TOKENS = _DECODER_POSITIONS // 2 - 1
 # Japanese; a window that needs more is looping, and one looping item holds up its whole batch.
 _TOKENS_PER_SECOND = 12
 _MIN_NEW_TOKENS = 24
-
-
-@dataclass(frozen=True)
-class SpeechRequest:
-    audio: np.ndarray  # float32 mono 16 kHz, at most 30 s
-    language: str | None = None  # None: detect it
-    hotwords: tuple[str, ...] = ()  # the meeting's known jargon, to bias spelling
-    final: bool = True  # partials and finals decode alike; the caller schedules them
-
-
-@dataclass(frozen=True)
-class SpeechResult:
-    text: str  # "" when gated out
-    language: str
-    avg_logprob: float
-    no_speech_prob: float
-    compression_ratio: float
-    rejected: str | None  # why text was dropped, else None
 
 
 def check_audio(audio: np.ndarray) -> np.ndarray:

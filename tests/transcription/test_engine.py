@@ -18,16 +18,13 @@ from faster_whisper import decode_audio
 
 from glossify.transcription import engine as speech
 from glossify.transcription.engine import (
-    MAX_SAMPLES,
-    SAMPLE_RATE,
     WINDOW_FRAMES,
     SpeechEngine,
-    SpeechRequest,
-    SpeechResult,
     _looks_derailed,
     average_logprob,
     hotword_text,
 )
+from glossify.transcription.types import MAX_SAMPLES, SAMPLE_RATE, SpeechRequest, SpeechResult
 from glossify.transcription.wer import edit_distance, wer, words
 from glossify.weights import packaged as model_files
 from glossify.weights import whisper as whisper_model
@@ -38,8 +35,9 @@ from glossify.weights.whisper import (
     default_whisper_dir,
     resolve_whisper_dir,
 )
+from tests.paths import SHARED_AUDIO
 
-AUDIO = Path("/work/shared/audio")
+AUDIO = SHARED_AUDIO
 JFK_TEXT = (
     "And so my fellow Americans, ask not what your country can do for you, "
     "ask what you can do for your country."
