@@ -16,13 +16,11 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
-
-from glossify.terms.candidates import Candidate, FilterRules, normalize_term, passes_filter
 
 Kind = Literal["counter", "gauge", "histogram"]
 
@@ -386,15 +384,6 @@ def real_time_factor(decode_s: float, audio_s: float) -> float | None:
     return decode_s / audio_s if audio_s > 0 else None
 
 
-def repeated_terms(
-    candidates: Iterable[Candidate], rules: FilterRules, claimed: Iterable[str]
-) -> int:
-    """Distinct candidates that would pass the filter but that the meeting already claimed:
-    explanations the meeting's own dedup saved."""
-    passing = {normalize_term(c.text) for c in candidates if passes_filter(c, rules)}
-    return len(passing & set(claimed))
-
-
 def count_term_lookup(cached_event: dict[str, Any] | None) -> None:
     """A term the glossary answered, or one that goes to the agent."""
     if cached_event is None:
@@ -403,7 +392,6 @@ def count_term_lookup(cached_event: dict[str, Any] | None) -> None:
         CACHE_HITS.inc(cache="glossary")
 
 
-def count_repeats(
-    candidates: Iterable[Candidate], rules: FilterRules, claimed: Iterable[str]
-) -> None:
-    CACHE_HITS.inc(repeated_terms(candidates, rules, claimed), cache="meeting")
+def count_repeats(repeated: int) -> None:
+    """Terms the meeting had already explained: explanations its own dedup saved."""
+    CACHE_HITS.inc(repeated, cache="meeting")

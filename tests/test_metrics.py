@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from glossify import metrics
+from glossify.meetings.state import repeated_terms
 from glossify.metrics import Metric
 from glossify.terms.candidates import Candidate, FilterRules
+from tests.paths import REPO_ROOT
 
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "metrics.md"
+DOCS = REPO_ROOT / "docs" / "metrics.md"
 
 
 class Recorder:
@@ -186,19 +187,11 @@ def term(text: str, category: str = "Product", confidence: float = 0.9) -> Candi
     return Candidate(text=text, category=category, confidence=confidence)
 
 
-def test_repeated_terms_counts_distinct_claimed_terms_that_pass_the_filter() -> None:
-    candidates = [term("Kubernetes"), term("kubernetes"), term("EBITDA"), term("Q3", "DateTime")]
-    claimed = {"kubernetes", "q3"}
-    # Q3 is claimed but the filter would drop it anyway: no explanation was saved.
-    assert metrics.repeated_terms(candidates, FilterRules(), claimed) == 1
-    assert metrics.repeated_terms(candidates, FilterRules(), set()) == 0
-
-
 def test_term_lookups_and_repeats_count_as_hits_and_misses(recorded: Recorder) -> None:
     metrics.count_term_lookup(None)
     metrics.count_term_lookup({"type": "terms", "source": "glossary"})
-    metrics.count_repeats([term("EBITDA")], FilterRules(), {"ebitda"})
-    metrics.count_repeats([term("EBITDA")], FilterRules(), set())
+    metrics.count_repeats(repeated_terms([term("EBITDA")], FilterRules(), {"ebitda"}))
+    metrics.count_repeats(repeated_terms([term("EBITDA")], FilterRules(), set()))
     assert [(name, value, tags) for name, _, value, tags in recorded.calls] == [
         ("glossify_explanation_cache_misses_total", 1.0, {"application": ""}),
         ("glossify_explanation_cache_hits_total", 1.0, {"cache": "glossary", "application": ""}),

@@ -20,6 +20,7 @@ from glossify.meetings.state import (
     MeetingState,
     RecentSet,
     normalize_line,
+    repeated_terms,
 )
 from glossify.protocol import now_iso, terms_event, transcript_event
 from glossify.store.postgres import MeetingRecord, Store
@@ -241,7 +242,7 @@ class LiveMeeting:
             log.exception("term detection failed for meeting %s line %s", self.id, line_no)
             candidates = []
         fresh = drop_nested(filter_candidates(candidates, self._rules, self.state.claimed_terms))
-        metrics.count_repeats(candidates, self._rules, self.state.claimed_terms)
+        metrics.count_repeats(repeated_terms(candidates, self._rules, self.state.claimed_terms))
         for candidate in fresh:
             self.state.claimed_terms.add(normalize_term(candidate.text))
         await asyncio.gather(*(self._explain(candidate.text, text) for candidate in fresh))

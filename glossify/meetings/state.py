@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from glossify.terms.candidates import Candidate, FilterRules, normalize_term, passes_filter
+
 _SPACES = re.compile(r"\s+")
 _EDGE_PUNCT = re.compile(r"^[\W_]+|[\W_]+$")
 
@@ -120,3 +122,12 @@ class MeetingState:
 
     def stop_status_body(self) -> dict[str, Any]:
         return {"status": self.stop_status, "upserted": self.upserted, "error": self.stop_error}
+
+
+def repeated_terms(
+    candidates: Iterable[Candidate], rules: FilterRules, claimed: Iterable[str]
+) -> int:
+    """Distinct candidates that would pass the filter but that the meeting already claimed:
+    explanations the meeting's own dedup saved."""
+    passing = {normalize_term(c.text) for c in candidates if passes_filter(c, rules)}
+    return len(passing & set(claimed))

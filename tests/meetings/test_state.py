@@ -6,7 +6,8 @@ import asyncio
 
 import pytest
 
-from glossify.meetings.state import EventLog, RecentSet, normalize_line
+from glossify.meetings.state import EventLog, RecentSet, normalize_line, repeated_terms
+from glossify.terms.candidates import Candidate, FilterRules
 
 
 def test_normalize_line_ignores_case_spacing_and_edge_punctuation() -> None:
@@ -67,3 +68,15 @@ async def test_waiters_wake_on_commit_and_time_out_otherwise() -> None:
     started = asyncio.get_running_loop().time()
     await log.wait_after(1, 0.05)
     assert asyncio.get_running_loop().time() - started >= 0.04
+
+
+def term(text: str, category: str = "Product", confidence: float = 0.9) -> Candidate:
+    return Candidate(text=text, category=category, confidence=confidence)
+
+
+def test_repeated_terms_counts_distinct_claimed_terms_that_pass_the_filter() -> None:
+    candidates = [term("Kubernetes"), term("kubernetes"), term("EBITDA"), term("Q3", "DateTime")]
+    claimed = {"kubernetes", "q3"}
+    # Q3 is claimed but the filter would drop it anyway: no explanation was saved.
+    assert repeated_terms(candidates, FilterRules(), claimed) == 1
+    assert repeated_terms(candidates, FilterRules(), set()) == 0
