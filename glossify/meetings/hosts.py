@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import ray
+from ray import ObjectRef
 from ray.actor import ActorHandle
 
 from glossify.config.settings import GlossifyConfig
@@ -16,6 +18,9 @@ log = logging.getLogger(__name__)
 
 # A host that Ray is restarting answers again within seconds; a caller waits that long.
 RETRY_DELAYS_S = (0.2, 0.5, 1.0, 2.0, 3.0, 5.0, 5.0, 5.0)
+
+# One remote call on a host's actor handle, e.g. ``lambda host: host.open.remote(mid)``.
+HostCall = Callable[[ActorHandle], ObjectRef]
 
 
 class MeetingHosts:
@@ -45,17 +50,57 @@ class MeetingHosts:
             self._handles[shard] = handle
         return handle
 
-    async def call(self, meeting_id: str, method: str, *args: Any) -> dict[str, Any]:
-        return await self.call_shard(self.shard(meeting_id), method, meeting_id, *args)
+    # -- one method per host operation, named as on MeetingHost; each returns its plain dict --
 
-    async def call_shard(self, shard: int, method: str, *args: Any) -> dict[str, Any]:
-        """Call a host method; while Ray restarts a crashed host, wait and try again.
+    async def start(self, meeting_id: str, language: str | None) -> dict[str, Any]:
+        return await self._call(meeting_id, lambda host: host.start.remote(meeting_id, language))
+
+    async def open(self, meeting_id: str) -> dict[str, Any]:
+        return await self._call(meeting_id, lambda host: host.open.remote(meeting_id))
+
+    async def submit_line(self, meeting_id: str, line: dict[str, Any]) -> dict[str, Any]:
+        return await self._call(meeting_id, lambda host: host.submit_line.remote(meeting_id, line))
+
+    async def add_terms(self, meeting_id: str, terms: list[dict[str, Any]]) -> dict[str, Any]:
+        return await self._call(meeting_id, lambda host: host.add_terms.remote(meeting_id, terms))
+
+    async def events_after(self, meeting_id: str, since: int, wait_s: float) -> dict[str, Any]:
+        return await self._call(
+            meeting_id, lambda host: host.events_after.remote(meeting_id, since, wait_s)
+        )
+
+    async def hotwords(self, meeting_id: str, limit: int) -> dict[str, Any]:
+        return await self._call(meeting_id, lambda host: host.hotwords.remote(meeting_id, limit))
+
+    async def stop(self, meeting_id: str) -> dict[str, Any]:
+        return await self._call(meeting_id, lambda host: host.stop.remote(meeting_id))
+
+    async def stop_status(self, meeting_id: str) -> dict[str, Any]:
+        return await self._call(meeting_id, lambda host: host.stop_status.remote(meeting_id))
+
+    async def glossary(self, meeting_id: str) -> dict[str, Any]:
+        return await self._call(meeting_id, lambda host: host.glossary.remote(meeting_id))
+
+    async def transcript(self, meeting_id: str) -> dict[str, Any]:
+        return await self._call(meeting_id, lambda host: host.transcript.remote(meeting_id))
+
+    async def ping_all(self) -> list[dict[str, Any]]:
+        shards = range(self._config.meetings.shards)
+        pings = (self._call_shard(shard, lambda host: host.ping.remote()) for shard in shards)
+        return list(await asyncio.gather(*pings))
+
+    async def _call(self, meeting_id: str, invoke: HostCall) -> dict[str, Any]:
+        return await self._call_shard(self.shard(meeting_id), invoke)
+
+    async def _call_shard(self, shard: int, invoke: HostCall) -> dict[str, Any]:
+        """Call the host of ``shard``; while Ray restarts a crashed host, wait and try again.
 
         Every host method is safe to repeat: a line journaled before the crash comes back
         as a duplicate, and reads have no effect."""
         for delay in (*RETRY_DELAYS_S, None):
             try:
-                return await getattr(self.handle(shard), method).remote(*args)
+                result: dict[str, Any] = await invoke(self.handle(shard))
+                return result
             except ray.exceptions.RayActorError as exc:
                 if delay is None:
                     raise
@@ -65,10 +110,6 @@ class MeetingHosts:
                     self._handles.pop(shard, None)
                 await asyncio.sleep(delay)
         raise AssertionError("unreachable")
-
-    async def ping_all(self) -> list[dict[str, Any]]:
-        shards = range(self._config.meetings.shards)
-        return list(await asyncio.gather(*(self.call_shard(s, "ping") for s in shards)))
 
     def kill_all(self) -> None:
         for shard in range(self._config.meetings.shards):

@@ -78,9 +78,6 @@ def parse_model(model: type[M], data: Any) -> M:
 def build_http_app(
     hosts: MeetingHosts, max_body_bytes: int, health: HealthCheck, audio: AudioSupport | None
 ) -> Starlette:
-    async def call(meeting_id: str, method: str, *args: Any) -> dict[str, Any]:
-        return _raise_refusal(await hosts.call(meeting_id, method, *args))
-
     def meeting_id_of(request: Request) -> str:
         return check_meeting_id(request.path_params["mid"])
 
@@ -91,12 +88,12 @@ def build_http_app(
     async def start(request: Request) -> Response:
         mid = meeting_id_of(request)
         body = parse_model(StartBody, await read_json(request, max_body_bytes, optional=True))
-        return JSONResponse(await call(mid, "start", body.language))
+        return JSONResponse(_raise_refusal(await hosts.start(mid, body.language)))
 
     async def stt(request: Request) -> Response:
         mid = meeting_id_of(request)
         line = parse_model(SttBody, await read_json(request, max_body_bytes))
-        answer = await call(mid, "submit_line", line.model_dump())
+        answer = _raise_refusal(await hosts.submit_line(mid, line.model_dump()))
         answer.pop("seq", None)  # protocol v1 answers {"status": "ok"}
         return JSONResponse(answer)
 
@@ -109,19 +106,21 @@ def build_http_app(
                 422, "invalid_body", f"send between 1 and {MAX_TERMS_PER_POST} terms at once"
             )
         terms = [parse_model(ExternalTerm, item).model_dump() for item in items]
-        return JSONResponse(await call(mid, "add_terms", terms))
+        return JSONResponse(_raise_refusal(await hosts.add_terms(mid, terms)))
 
     async def get_terms(request: Request) -> Response:
-        return JSONResponse(await call(meeting_id_of(request), "glossary"))
+        return JSONResponse(_raise_refusal(await hosts.glossary(meeting_id_of(request))))
 
     async def get_transcript(request: Request) -> Response:
-        return JSONResponse(await call(meeting_id_of(request), "transcript"))
+        return JSONResponse(_raise_refusal(await hosts.transcript(meeting_id_of(request))))
 
     async def stop(request: Request) -> Response:
-        return JSONResponse(await call(meeting_id_of(request), "stop"), status_code=202)
+        return JSONResponse(
+            _raise_refusal(await hosts.stop(meeting_id_of(request))), status_code=202
+        )
 
     async def stop_status(request: Request) -> Response:
-        return JSONResponse(await call(meeting_id_of(request), "stop_status"))
+        return JSONResponse(_raise_refusal(await hosts.stop_status(meeting_id_of(request))))
 
     async def on_protocol_error(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, ProtocolError)

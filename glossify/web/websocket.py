@@ -90,7 +90,7 @@ async def _serve_socket(ws: WebSocket, hosts: MeetingHosts, audio: AudioSupport 
         await socket.error(exc.code, exc.message)
         await ws.close(code=POLICY_VIOLATION)
         return
-    opened = await hosts.call(meeting_id, "open")
+    opened = await hosts.open(meeting_id)
     last_seq = opened["last_seq"]
     await socket.send({"type": "ready", "meeting_id": meeting_id, "seq": last_seq})
     if since is not None and since > last_seq:
@@ -115,7 +115,7 @@ async def _pump_events(
     cursor = last_seq if since is None else since
     try:
         while True:
-            result = await hosts.call(meeting_id, "events_after", cursor, POLL_WAIT_S)
+            result = await hosts.events_after(meeting_id, cursor, POLL_WAIT_S)
             for event in result["events"]:
                 await socket.send(event)
                 cursor = event["seq"]
@@ -210,7 +210,7 @@ class _AudioSender:
         )
 
     async def _submit_line(self, line: dict[str, Any]) -> dict[str, Any]:
-        result = await self._hosts.call(self._meeting_id, "submit_line", line)
+        result = await self._hosts.submit_line(self._meeting_id, line)
         refused = result.get("refused")
         if refused is not None and self._socket.ws.application_state == WebSocketState.CONNECTED:
             await self._socket.error(refused["code"], refused["message"])
@@ -218,7 +218,7 @@ class _AudioSender:
 
     async def _fetch_hotwords(self) -> dict[str, Any]:
         assert self._audio is not None
-        return await self._hosts.call(self._meeting_id, "hotwords", self._audio.config.hotwords)
+        return await self._hosts.hotwords(self._meeting_id, self._audio.config.hotwords)
 
 
 def _first_problem(exc: ValidationError) -> str:
