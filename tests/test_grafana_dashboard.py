@@ -12,8 +12,9 @@ from typing import Any
 import ray
 
 from glossify import metrics
+from tests.paths import REPO_ROOT
 
-DASHBOARD = Path(__file__).resolve().parent.parent / "grafana" / "glossify-dashboard.json"
+DASHBOARD = REPO_ROOT / "grafana" / "glossify-dashboard.json"
 _EXPORTED_NAME = re.compile(r"\bray_[a-z0-9_]+")
 _HISTOGRAM_SERIES = ("_bucket", "_sum", "_count")
 

@@ -5,13 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-import pytest
 import ray
 
 from glossify.meetings.host import host_name
-from tests.clients import new_meeting_id
-
-pytestmark = pytest.mark.serve
+from tests.serve.clients import new_meeting_id
 
 MEETINGS = 200
 

@@ -9,9 +9,7 @@ import httpx
 import pytest
 import websockets
 
-from tests.clients import Listener, new_meeting_id
-
-pytestmark = pytest.mark.serve
+from tests.serve.clients import Listener, new_meeting_id
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
@@ -17,9 +16,9 @@ from glossify.terms.candidates import (
 )
 from glossify.terms.evaluation import evaluate, load_rows, score_row
 from glossify.terms.local.detector import LocalTermDetector, merge_joined_tokens
+from tests.paths import REPO_ROOT, SHARED_DATA
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DEV_SET = REPO_ROOT.parent / "shared" / "data" / "terms-dev.jsonl"
+DEV_SET = SHARED_DATA / "terms-dev.jsonl"
 
 
 @pytest.fixture(scope="module")

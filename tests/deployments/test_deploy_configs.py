@@ -14,8 +14,9 @@ from ray.serve.schema import ServeDeploySchema
 from glossify.app import build_app
 from glossify.config.settings import ConfigError, load_config
 from glossify.deployments.explainer import TermExplainer
+from tests.paths import REPO_ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = REPO_ROOT
 ENV = {
     "DATABASE_URL": "postgresql://glossify@db.example/glossify",
     # serve_config.yaml runs the azure detector and the foundry explainer.

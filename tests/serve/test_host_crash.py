@@ -7,14 +7,11 @@ import signal
 from collections import Counter
 
 import httpx
-import pytest
 import ray
 
 from glossify.meetings.host import host_name
 from glossify.terms.candidates import normalize_term
-from tests.clients import Listener, new_meeting_id, poll_until
-
-pytestmark = pytest.mark.serve
+from tests.serve.clients import Listener, new_meeting_id, poll_until
 
 LINES = [
     "We should add idempotency keys before the Kafka consumer lag gets worse.",

@@ -10,9 +10,7 @@ import httpx
 import pytest
 
 from glossify.terms.candidates import normalize_term, term_id
-from tests.clients import Listener, new_meeting_id, poll_until
-
-pytestmark = pytest.mark.serve
+from tests.serve.clients import Listener, new_meeting_id, poll_until
 
 
 def fresh_acronym() -> str:

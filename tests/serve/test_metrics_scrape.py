@@ -6,11 +6,8 @@ import random
 import re
 
 import httpx
-import pytest
 
-from tests.clients import Listener, new_meeting_id, poll_until
-
-pytestmark = pytest.mark.serve
+from tests.serve.clients import Listener, new_meeting_id, poll_until
 
 _SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$")
 _LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')

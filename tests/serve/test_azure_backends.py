@@ -26,13 +26,11 @@ from glossify.cli.local_stack import wait_for_health
 from glossify.config.settings import GlossifyConfig, load_config
 from glossify.meetings.hosts import MeetingHosts
 from glossify.terms.candidates import term_id
-from tests.clients import Listener, new_meeting_id, poll_until
+from tests.serve.clients import Listener, new_meeting_id, poll_until
 from tests.standins import StandIns, running_standins
 from tests.standins.foundry import RESPONSES
 from tests.standins.foundry import SCOPE_RESOURCE as FOUNDRY_RESOURCE
 from tests.standins.state import failed, unavailable
-
-pytestmark = pytest.mark.serve
 
 APP = "glossify-azure"
 PREFIX = "/azure"

@@ -3,16 +3,15 @@ every mistake stopping the app builder with a message that names the setting."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import yaml
 from pydantic import SecretStr
 
 from glossify.app import REMOTE_BACKEND_CPUS, build_graph
 from glossify.config.settings import ConfigError, load_config
+from tests.paths import REPO_ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = REPO_ROOT
 DB = {"DATABASE_URL": "postgresql://glossify@db.example/glossify"}
 LANGUAGE = {"LANGUAGE_ENDPOINT": "https://glossify.cognitiveservices.azure.com/"}
 FOUNDRY = {

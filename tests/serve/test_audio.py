@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from pathlib import Path
 
 import asyncpg
 import httpx
@@ -18,11 +17,10 @@ from glossify.audio.pcm import pcm16
 from glossify.cli.stream_client import stream_file
 from glossify.terms.candidates import normalize_term, term_id
 from glossify.transcription.wer import wer as word_error_rate
-from tests.clients import Listener, new_meeting_id, poll_until
+from tests.paths import SHARED_AUDIO
+from tests.serve.clients import Listener, new_meeting_id, poll_until
 
-pytestmark = pytest.mark.serve
-
-AUDIO = Path(__file__).resolve().parents[2] / "shared" / "audio"
+AUDIO = SHARED_AUDIO
 JFK_TEXT = (
     "And so my fellow Americans, ask not what your country can do for you, "
     "ask what you can do for your country."
