@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -21,12 +20,9 @@ from typing import Any
 
 import psutil
 
+from glossify.transcription.wer import wer
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:  # runnable as a plain script from anywhere
-    sys.path.insert(0, str(REPO_ROOT))
-
-from glossify.transcription.wer import wer  # noqa: E402
-
 SHARED_AUDIO = REPO_ROOT.parent / "shared" / "audio"
 DEFAULT_AUDIO = SHARED_AUDIO / "dev-meeting-hibari.wav"
 DEFAULT_SCRIPT = SHARED_AUDIO / "dev-meeting.txt"

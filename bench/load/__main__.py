@@ -1,14 +1,14 @@
 """Load on a live Glossify stack: M text meetings × R lines/s with L listeners each; the knee
 of the term latency; TermDetector/TermExplainer replica counts while it runs.
 
-    .venv/bin/python bench/load.py [--meetings 10] [--rate 0.5] [--duration 60] [--listeners 2]
+    .venv/bin/python -m bench.load [--meetings 10] [--rate 0.5] [--duration 60] [--listeners 2]
         [--sweep [meetings=10,25,50,100,200 | rate=0.1,0.2,0.5,1]] [--watch-scaling]
         [--config bench/autoscale.local.yaml] [--app-args JSON] [--tiny-llm]
         [--url http://host:8000 [--dashboard-url http://host:8265]]
-    .venv/bin/python bench/load.py --mode audio --meetings 1,4 [--tiny-llm] [--watch-scaling]
+    .venv/bin/python -m bench.load --mode audio --meetings 1,4 [--tiny-llm] [--watch-scaling]
 
 By default starts the local stack itself (Ray, Serve, a fresh embedded PostgreSQL, like
-bench/audio_streams.py); text runs deploy it without the Transcriber and with
+`python -m bench.audio_streams`); text runs deploy it without the Transcriber and with
 `meetings.use_glossary: false`, so every term goes through the explainer however many
 meetings ran before (`--config`'s args and `--app-args` go on top). `--url` targets a
 running stack or cluster instead.
@@ -16,14 +16,14 @@ running stack or cluster instead.
 Text mode, per step: L listeners per meeting connect to `ws://…/meeting/<id>/ws`; each meeting
 then gets final lines at R lines/s (`POST /meeting/<id>/stt`, open loop: a slow answer does not
 delay the next line) for --duration seconds, from jargon sentences in a per-meeting order,
-lead-ins and coined terms (bench/load_metrics.py); then the run drains (no event for --settle
+lead-ins and coined terms (bench/load/workload.py); then the run drains (no event for --settle
 s), every meeting is stopped and its upsert awaited (`upsert_done`, `GET …/stop/status`).
 Measured: requests/s, HTTP latency, line → transcript event and line → terms event latency at
 the listeners, errors (non-2xx, exceptions, sockets closed by the server, `error` events), and
 RSS/PSS of the stack's processes before, loaded and after the stop (per meeting). The knee is
 the lightest step whose p95 line → terms latency is ≥ --knee-factor × the lightest step's.
 
-`--mode audio` runs bench/audio_streams.py's machinery for K = --meetings live-audio meetings
+`--mode audio` runs bench.audio_streams' machinery for K = --meetings live-audio meetings
 (the dev recording streamed in real time) with the same memory accounting and scaling watch.
 
 `--watch-scaling` samples Serve's replica counts every second (in-process from the Serve
@@ -41,7 +41,6 @@ import contextlib
 import json
 import os
 import signal
-import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -52,10 +51,8 @@ from urllib.parse import urlsplit
 import aiohttp
 import psutil
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import audio_streams
-from audio_metrics import (
+from bench import audio_streams
+from bench.audio_metrics import (
     ResourceSampler,
     cell,
     descendants,
@@ -64,7 +61,7 @@ from audio_metrics import (
     results_path,
     wait_machine_quiet,
 )
-from load_metrics import (
+from bench.load.workload import (
     SentLine,
     at_rest,
     deep_merge,
@@ -891,7 +888,9 @@ def knee_text(knee: dict[str, Any]) -> str:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.load", description=(__doc__ or "").splitlines()[0]
+    )
     a = parser.add_argument
     a("--mode", choices=("text", "audio"), default="text")
     a("--meetings", default="10", help="comma-separated meeting counts (audio: K streams)")

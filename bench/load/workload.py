@@ -1,6 +1,6 @@
-"""Pure parts of the text-load benchmark (bench/load.py): the sentence pool, latency matching,
-summaries, knee finding and the replica-count timeline. No network, no Ray: unit-tested in
-tests/test_load_bench.py."""
+"""Pure parts of the text-load benchmark (`python -m bench.load`): the sentence pool, latency
+matching, summaries, knee finding and the replica-count timeline. No network, no Ray:
+unit-tested in tests/bench/test_load.py."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from audio_metrics import SHARED_AUDIO, percentile
+from bench.audio_metrics import SHARED_AUDIO, percentile
 
 SHARED_DATA = SHARED_AUDIO.parent / "data"
 DEFAULT_SOURCES = (SHARED_DATA / "terms-dev.jsonl", SHARED_AUDIO / "dev-meeting.txt")
