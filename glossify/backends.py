@@ -10,7 +10,7 @@ import asyncio
 from typing import Any, Protocol
 
 from glossify import metrics
-from glossify.config.settings import DetectorConfig, ExplainerConfig
+from glossify.config.backends import DetectorConfig, ExplainerConfig
 from glossify.explain.answer import Explanation
 from glossify.terms.candidates import Candidate
 

@@ -7,7 +7,7 @@ from typing import Any
 from ray import serve
 
 from glossify.backends import MeasuredDetector, make_detector
-from glossify.config.settings import DetectorConfig
+from glossify.config.backends import DetectorConfig
 from glossify.terms.candidates import Candidate
 
 

@@ -8,7 +8,7 @@ from ray import serve
 
 from glossify import metrics
 from glossify.backends import MeasuredExplainer, start_explainer
-from glossify.config.settings import ExplainerConfig
+from glossify.config.backends import ExplainerConfig
 from glossify.explain.answer import Explanation
 from glossify.explain.cache import ExplanationCache
 from glossify.terms.candidates import normalize_term

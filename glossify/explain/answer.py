@@ -10,6 +10,8 @@ import json
 import re
 from dataclasses import dataclass
 
+from glossify.text import sentence_spans, split_sentences
+
 DEFAULT_DOMAIN = "General"
 MAX_DOMAIN_CHARS = 24
 DEFAULT_MAX_CHARS = 280
@@ -41,16 +43,7 @@ _CONTEXT_SENTENCE = re.compile(
     r"as\s+used\s+(?:here|in)\b|here\s*,|here\s+(?:it|the|they|this|that|we|you)\b)",
     re.IGNORECASE,
 )
-# Words whose trailing dot is not a sentence end ("e.g. Kubernetes" stays one sentence).
-_ABBREVIATION = re.compile(
-    r"(?:e\.g|i\.e|vs|mr|mrs|ms|dr|prof|inc|ltd|co|corp|approx|cf|st|fig|jr|sr|dept|est|al|"
-    r"resp|incl|z\.b|d\.h|bzw|ca|usw)",
-    re.IGNORECASE,
-)
-_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+|$)")
 _FINISHED = re.compile(r"[.!?…][\"'”’)\]]*$")
-_INITIALISM = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]$")
-_WORD_BEFORE = re.compile(r"([\w.]+)$")
 
 
 @dataclass(frozen=True)
@@ -157,38 +150,6 @@ def parse_explanation(text: str) -> Explanation | None:
     if _BRACKET_ONE_LINER.match(stripped):
         return _parse_bracket_line(stripped)  # a "[Domain]" tag alone explains nothing
     return _parse_one_liner(stripped) or _build(DEFAULT_DOMAIN, stripped)
-
-
-def _is_abbreviation(text: str, dot_index: int) -> bool:
-    match = _WORD_BEFORE.search(text[:dot_index])
-    if not match:
-        return False
-    word = match.group(1).rstrip(".")
-    return bool(_ABBREVIATION.fullmatch(word) or _INITIALISM.match(word))
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence; a dot after an abbreviation or before lower case is not
-    an end, so "e.g. Kubernetes" and "approx. ten" stay inside their sentence."""
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for match in _SENTENCE_END.finditer(text):
-        end = match.end()
-        following = text[end:].lstrip()
-        if following and following[0].islower():
-            continue
-        if text[match.start()] == "." and _is_abbreviation(text, match.start()) and following:
-            continue
-        if text[start:end].strip():
-            spans.append((start, end))
-        start = end
-    if text[start:].strip():
-        spans.append((start, len(text)))
-    return [(s + len(text[s:e]) - len(text[s:e].lstrip()), e) for s, e in spans]
-
-
-def split_sentences(text: str) -> list[str]:
-    return [text[start:end].strip() for start, end in sentence_spans(text)]
 
 
 def cut_context_sentence(body: str) -> str:

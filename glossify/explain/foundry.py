@@ -16,7 +16,7 @@ from typing import Any
 
 from azure.core.exceptions import ResourceNotFoundError
 
-from glossify.config.settings import FoundryConfig
+from glossify.config.backends import FoundryConfig
 from glossify.explain.answer import Explanation, ExplanationError, explanation_from_answer
 from glossify.explain.prompt import build_agent_input
 from glossify.remote.azure_pipeline import client_options

@@ -10,7 +10,7 @@ from typing import Any
 
 import openai
 
-from glossify.config.settings import OpenAIConfig
+from glossify.config.backends import OpenAIConfig
 from glossify.explain.answer import Explanation, ExplanationError, explanation_from_answer
 from glossify.explain.prompt import build_messages
 from glossify.remote.health import BackendHealth, describe_error

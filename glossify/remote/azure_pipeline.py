@@ -7,7 +7,7 @@ from typing import Any
 
 from azure.core.pipeline.policies import AsyncRetryPolicy
 
-from glossify.config.settings import RemoteCallsConfig
+from glossify.config.backends import RemoteCallsConfig
 
 # azure-core logs every request and response at INFO; in a replica that drowns everything else.
 logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(logging.WARNING)

@@ -17,7 +17,7 @@ from typing import Any
 from azure.ai.textanalytics.aio import TextAnalyticsClient
 from azure.core.credentials import AzureKeyCredential
 
-from glossify.config.settings import AzureLanguageConfig
+from glossify.config.backends import AzureLanguageConfig
 from glossify.remote.azure_pipeline import client_options
 from glossify.remote.health import BackendHealth, describe_error
 from glossify.remote.micro_batch import MicroBatcher

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from glossify.explain.answer import sentence_spans
+from glossify.text import sentence_spans
 
 _LAST_SPACE = re.compile(r"\s(?=\S*$)")
 

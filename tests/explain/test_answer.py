@@ -11,8 +11,8 @@ from glossify.explain.answer import (
     finalize,
     normalize_domain,
     parse_explanation,
-    split_sentences,
 )
+from glossify.text import split_sentences
 
 EBITDA = "EBITDA is earnings before interest, taxes, depreciation and amortisation."
 

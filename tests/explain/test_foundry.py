@@ -8,7 +8,7 @@ import pytest
 from azure.ai.projects.aio import AIProjectClient
 
 from glossify.backends import start_explainer
-from glossify.config.settings import ExplainerConfig, FoundryConfig
+from glossify.config.backends import ExplainerConfig, FoundryConfig
 from glossify.explain.answer import ExplanationError
 from glossify.explain.foundry import AgentNotFoundError, FoundryExplainer, ResponseFailed
 from tests.standins import StandIns, StaticTokenCredential

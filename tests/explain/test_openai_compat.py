@@ -8,7 +8,7 @@ import time
 import openai
 import pytest
 
-from glossify.config.settings import OpenAIConfig
+from glossify.config.backends import OpenAIConfig
 from glossify.explain.answer import ExplanationError
 from glossify.explain.openai_compat import OpenAIExplainer
 from glossify.explain.prompt import SYSTEM_PROMPT

@@ -10,7 +10,7 @@ from azure.ai.textanalytics.aio import TextAnalyticsClient
 from azure.core.credentials import AzureKeyCredential
 from azure.core.exceptions import HttpResponseError
 
-from glossify.config.settings import AzureLanguageConfig
+from glossify.config.backends import AzureLanguageConfig
 from glossify.terms.azure import AzureTermDetector
 from glossify.terms.candidates import FilterRules, filter_candidates
 from tests.standins import StandIns, StaticTokenCredential

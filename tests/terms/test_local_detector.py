@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import pytest
 
+from bench.term_detection import main as term_detection_main
 from glossify.terms.candidates import (
     DEFAULT_ALLOWED_CATEGORIES,
     Candidate,
@@ -15,8 +15,9 @@ from glossify.terms.candidates import (
     normalize_term,
 )
 from glossify.terms.evaluation import evaluate, load_rows, score_row
-from glossify.terms.local.detector import LocalTermDetector, merge_joined_tokens
-from tests.paths import REPO_ROOT, SHARED_DATA
+from glossify.terms.local.detector import LocalTermDetector
+from glossify.terms.local.tokens import merge_joined_tokens
+from tests.paths import SHARED_DATA
 
 DEV_SET = SHARED_DATA / "terms-dev.jsonl"
 
@@ -238,13 +239,7 @@ def test_dev_set_precision_and_recall(detector: LocalTermDetector) -> None:
 
 @pytest.mark.skipif(not DEV_SET.exists(), reason=f"dev set not found at {DEV_SET}")
 def test_bench_script_json_output(capsys: pytest.CaptureFixture[str]) -> None:
-    spec = importlib.util.spec_from_file_location(
-        "term_detection_bench", REPO_ROOT / "bench" / "term_detection.py"
-    )
-    assert spec is not None and spec.loader is not None
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    assert bench.main(["--data", str(DEV_SET), "--json"]) == 0
+    assert term_detection_main(["--data", str(DEV_SET), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert set(report) >= {"overall", "domains", "rows", "timing"}
     assert report["overall"]["gold"] > 0

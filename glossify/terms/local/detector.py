@@ -46,21 +46,43 @@ Only English is supported; other languages return no candidates.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from functools import lru_cache
 
 import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
-from wordfreq import zipf_frequency
 
-from glossify.terms.candidates import Candidate, is_acronym, normalize_term
-
-
-def _words(text: str) -> frozenset[str]:
-    """A word list written as whitespace-separated text (easier to read and extend)."""
-    return frozenset(text.split())
-
+from glossify.terms.candidates import Candidate, normalize_term
+from glossify.terms.local.lexicon import (
+    ADDRESSEE_VERBS,
+    GENERIC_NOUNS,
+    GREETINGS,
+    NUMBER_WORDS,
+    SITE_NOUNS,
+    SITUATIONAL_ADJECTIVES,
+    SPEAKER_VERBS,
+    is_english,
+    zipf,
+)
+from glossify.terms.local.tokens import (
+    HYPHEN_JOINERS,
+    NOUNS,
+    NUMBER_LABELS,
+    PERIOD_CODE,
+    PLACE_LABELS,
+    TIME_AND_AMOUNT_LABELS,
+    entity_labels,
+    is_acronym_token,
+    is_camel_case,
+    is_capitalised,
+    is_code,
+    is_common_noun,
+    is_count,
+    is_noun_modifier,
+    is_strong_acronym,
+    is_strong_form,
+    merge_joined_tokens,
+    span_text,
+)
 
 # spaCy entity labels that are not jargon, with the category the filter will drop them by.
 _NON_JARGON_CATEGORY: dict[str, str] = {
@@ -77,192 +99,14 @@ _NON_JARGON_CATEGORY: dict[str, str] = {
     "MONEY": "Quantity",
     "PERCENT": "Quantity",
 }
-_PLACE_LABELS = frozenset({"GPE", "LOC", "FAC", "NORP"})
-# Labels that exclude even an acronym or code: "Q3" is a date, "$5M" money.
-_TIME_AND_AMOUNT_LABELS = frozenset({"DATE", "TIME", "MONEY", "PERCENT"})
-_NUMBER_LABELS = frozenset({"CARDINAL", "ORDINAL", "QUANTITY"})
-
-# Abbreviations every listener knows (including place abbreviations, since unknown acronyms
-# are freed from spaCy's GPE guesses).
-_COMMON_ABBREVIATIONS = _words(
-    """
-    OK TV AM PM ID FYI BTW ASAP LOL PS US USA UK EU UAE NYC LA SF DC NY
-    """
-)
-
-# Nouns too generic to be a term or to head one: "the marketing team", "the rebalancing issue".
-# (Time words stay out: "setup time", "fiscal year" are terms; alone they are never rare.)
-GENERIC_NOUNS = _words(
-    """
-    issue issues problem problems thing things stuff team teams project projects people person
-    folks guys guy way ways lot lots bit kind sort part parts side question questions idea ideas
-    meeting meetings call calls work job jobs task tasks item items update updates quarter
-    quarters percent customer customers everyone someone something anything office room place
-    case cases example examples option options reason reasons situation
-    """
-)
-
-# Nouns for places people work at: a capitalised modifier of one is a place ("the Monterrey
-# plant", "the Austin office"), not a product, whatever NER says.
-SITE_NOUNS = _words(
-    """
-    plant plants office offices site sites factory factories facility facilities branch campus
-    headquarters hq depot mill
-    """
-)
-
-# Adjectives that describe the situation rather than classify the concept ("the new API
-# gateway", "a full DMAIC project", "clear data drift"): stripped from the start of a chunk.
-SITUATIONAL_ADJECTIVES = _words(
-    """
-    new old full clear right wrong next last first second third previous current same other
-    another whole entire big small large huge tiny little good bad great main major minor
-    important different certain specific particular general overall simple easy hard difficult
-    quick fast slow long short high low early late recent final initial usual typical nice cool
-    awesome various several many few much own only such possible likely potential additional
-    extra separate actual basic proper correct existing upcoming following related based
-    obvious serious productive helpful useful interesting significant massive slight strong weak
-    ready able sure happy glad okay fine exact similar key critical urgent
-    high-level top-level long-term short-term mid-term last-minute full-time part-time day-to-day
-    up-to-date well-known face-to-face in-person one-on-one large-scale small-scale so-called
-    """
-)
-
-_HYPHEN_JOINERS = frozenset({"-", "/"})
-_CAMEL = re.compile(r"^[A-Za-z]*[a-z][A-Z]|^[A-Z]{2,}[a-z]")
+# CamelCase that is a surname (McDonald, DeShawn) rather than a product.
 _NAME_PREFIX = re.compile(r"^(?:Mc|Mac|De|Di|La|Le|Van|Von)[A-Z]")
-_QUANTITY_CODE = re.compile(
-    r"^\d+(?:[.,]\d+)?(?:st|nd|rd|th|am|pm|s|k|m|bn|x|ms|kb|mb|gb|tb|kg|km|cm|mm|h|min)$",
-    re.IGNORECASE,
-)
-_CODE = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9]{2,10}$")
+# "5 Whys", "8 Wastes": a small number, then a capitalised word.
 _NUMBERED_METHOD = re.compile(r"(?<![\w.])\d{1,2} [A-Z][a-z]{2,}\b")
-_NUMBER_WORDS = _words("one two three four five six seven eight nine ten eleven twelve twenty")
-# Period codes (Q3, H1, FY24) are dates, whatever NER calls them.
-_PERIOD_CODE = re.compile(r"^(?:Q[1-4]|H[12]|[FC]Y\d{2}(?:\d{2})?)$")
-# Verbs whose subject (said) or object (ask) is a person: an unknown capitalised word in that
-# slot is a colleague's name, not a product, even when NER did not label it.
-_SPEAKER_VERBS = _words(
-    """
-    say tell ask mention think want agree suggest explain propose note reply confirm believe
-    know feel mean promise decide argue claim
-    """
-)
-_ADDRESSEE_VERBS = _words("ask tell ping thank email call cc message remind invite")
-_GREETINGS = _words("thanks thank hi hey hello bye cheers sorry")
-_MODIFIER_DEPS = frozenset({"compound", "nmod", "amod"})
-_NOUNS = frozenset({"NOUN", "PROPN"})
+# Parts of speech that belong to the phrase around a term, never to the term.
 _FUNCTION_POS = frozenset({"DET", "PRON", "PART", "PUNCT", "ADP", "CCONJ", "ADV", "SYM"})
 
 NameRuns = dict[int, tuple[list[Token], bool]]
-
-
-@lru_cache(maxsize=65536)
-def zipf(word: str) -> float:
-    """Zipf frequency of a word; for a hyphenated/slashed word, that of its rarest part."""
-    parts = [p for p in re.split(r"[-/]", word.lower()) if p]
-    if not parts:
-        return 0.0
-    return min(zipf_frequency(part, "en") for part in parts)
-
-
-def is_english(language: str | None) -> bool:
-    return language is None or language.lower().replace("_", "-").split("-")[0] == "en"
-
-
-def is_acronym_token(text: str) -> bool:
-    """CPK, EBITDA, 8D, A/B: capitals (and digits), at least two characters."""
-    return (
-        is_acronym(text)
-        and text not in _COMMON_ABBREVIATIONS
-        and not text.isdigit()
-        and not is_quantity_code(text)
-    )
-
-
-def is_strong_acronym(text: str) -> bool:
-    """An acronym that can be glossed alone: two capitals in a row (so not "A/B")."""
-    return is_acronym_token(text) and re.search(r"[A-Z]{2}", text) is not None
-
-
-def is_camel_case(text: str) -> bool:
-    """XGBoost, LoRA, GitHub (but not a plural acronym such as "OKRs")."""
-    return bool(_CAMEL.match(text)) and not is_acronym(text)
-
-
-def is_quantity_code(text: str) -> bool:
-    """10ms, 3pm, 2nd, Q3, FY24: digits with a unit or a period, i.e. an amount or a date."""
-    return bool(_QUANTITY_CODE.match(text) or _PERIOD_CODE.match(text))
-
-
-def is_code(text: str) -> bool:
-    """p99, 8D, H100: letters mixed with digits, unless it reads as a quantity (10ms, Q3)."""
-    return bool(_CODE.match(text)) and not is_quantity_code(text)
-
-
-def is_strong_form(token: Token) -> bool:
-    """Surface forms that mark a term whatever the parser thinks: acronym, CamelCase, code."""
-    text = token.text
-    return is_acronym_token(text) or is_camel_case(text) or is_code(text)
-
-
-def is_count(token: Token) -> bool:
-    """Numbers and amounts ("two", "115", "10ms", "Q3"), but not codes such as "8D"."""
-    text = token.text
-    return (token.like_num or token.pos_ == "NUM" or is_quantity_code(text)) and not is_code(text)
-
-
-def is_capitalised(token: Token) -> bool:
-    return token.text[:1].isupper()
-
-
-def is_common_noun(token: Token) -> bool:
-    """A common noun; a lower-case "proper noun" is a tagger slip ("add read replicas")."""
-    return token.pos_ == "NOUN" or (token.pos_ == "PROPN" and token.text.islower())
-
-
-def is_noun_modifier(token: Token) -> bool:
-    """True for "Kafka" in "the Kafka consumer lag": it modifies a noun to its right."""
-    return token.dep_ in _MODIFIER_DEPS and token.head.pos_ in _NOUNS and token.head.i > token.i
-
-
-def entity_labels(tokens: Iterable[Token]) -> set[str]:
-    """spaCy labels on the tokens; place guesses are ignored on acronyms and codes."""
-    tokens = list(tokens)
-    labels = {t.ent_type_ for t in tokens} - {""}
-    if tokens and all(is_strong_form(t) for t in tokens):
-        labels -= _PLACE_LABELS  # "DCF", "F1": spaCy guesses GPE for unknown abbreviations
-    return labels
-
-
-def merge_joined_tokens(doc: Doc) -> Doc:
-    """Merge word-hyphen-word and word/word runs written without spaces into one token."""
-    spans: list[Span] = []
-    i = 0
-    while i < len(doc):
-        j = i
-        while (
-            j + 2 < len(doc)
-            and doc[j + 1].text in _HYPHEN_JOINERS
-            and not doc[j].whitespace_
-            and not doc[j + 1].whitespace_
-            and doc[j].text[-1:].isalnum()
-            and doc[j + 2].text[:1].isalnum()
-        ):
-            j += 2
-        if j > i:
-            spans.append(doc[i : j + 1])
-        i = j + 1
-    if spans:
-        with doc.retokenize() as retokenizer:
-            for span in spans:
-                retokenizer.merge(span)
-    return doc
-
-
-def span_text(tokens: Sequence[Token]) -> str:
-    """Text of contiguous tokens as written (keeps the original spacing)."""
-    return tokens[0].doc[tokens[0].i : tokens[-1].i + 1].text
 
 
 class _Collector:
@@ -335,7 +179,7 @@ class LocalTermDetector:
         for token in doc:
             text = token.text
             labels = entity_labels([token])
-            if labels & _TIME_AND_AMOUNT_LABELS or (labels & _PLACE_LABELS and token.is_title):
+            if labels & TIME_AND_AMOUNT_LABELS or (labels & PLACE_LABELS and token.is_title):
                 continue
             standalone = not is_noun_modifier(token)
             if is_code(text):
@@ -385,7 +229,7 @@ class LocalTermDetector:
             token = doc[j]
             # "Six Sigma": a capitalised number word mid-sentence that leads into a name.
             number_lead = (
-                token.lower_ in _NUMBER_WORDS
+                token.lower_ in NUMBER_WORDS
                 and is_capitalised(token)
                 and not token.is_sent_start
                 and j + 1 < len(doc)
@@ -399,7 +243,7 @@ class LocalTermDetector:
 
     def _keep_name(self, run: list[Token]) -> bool:
         labels = entity_labels(run)
-        if labels & (_PLACE_LABELS | _TIME_AND_AMOUNT_LABELS):
+        if labels & (PLACE_LABELS | TIME_AND_AMOUNT_LABELS):
             return False
         if all(is_strong_form(t) for t in run) or any(is_camel_case(t.text) for t in run):
             return True
@@ -410,7 +254,7 @@ class LocalTermDetector:
         classifier = is_noun_modifier(last) and following is not None and is_common_noun(following)
         if classifier and {following.lower_, last.head.lower_} & SITE_NOUNS:
             return False  # "the Monterrey plant": a place, whatever NER says
-        if "PERSON" in labels or (labels and labels <= _NUMBER_LABELS):
+        if "PERSON" in labels or (labels and labels <= NUMBER_LABELS):
             # The small model calls unknown tech names PERSON. A name that classifies a common
             # noun ("the Kafka consumer lag") is a product; a person is not used that way.
             return classifier
@@ -423,14 +267,14 @@ class LocalTermDetector:
     def _person_context(token: Token) -> bool:
         """Slots only people fill: "Minsu said", "ask Minsu", "thanks, Minsu", "Minsu's"."""
         head = token.head
-        if token.dep_ == "nsubj" and head.lemma_.lower() in _SPEAKER_VERBS:
+        if token.dep_ == "nsubj" and head.lemma_.lower() in SPEAKER_VERBS:
             return True
-        if token.dep_ in {"dobj", "dative"} and head.lemma_.lower() in _ADDRESSEE_VERBS:
+        if token.dep_ in {"dobj", "dative"} and head.lemma_.lower() in ADDRESSEE_VERBS:
             return True
         if token.dep_ == "poss" and not token.ent_type_:
             return True
         previous = [t for t in token.doc[max(token.i - 2, 0) : token.i] if not t.is_punct]
-        return bool(previous) and previous[-1].lower_ in _GREETINGS
+        return bool(previous) and previous[-1].lower_ in GREETINGS
 
     @staticmethod
     def _name_category(run: list[Token]) -> str:
@@ -448,7 +292,7 @@ class LocalTermDetector:
         """Split coordinated chunks ("CI and Argo CD") into their conjuncts."""
         segments: list[list[Token]] = [[]]
         for token in chunk:
-            if token.pos_ == "CCONJ" or (token.is_punct and token.text not in _HYPHEN_JOINERS):
+            if token.pos_ == "CCONJ" or (token.is_punct and token.text not in HYPHEN_JOINERS):
                 segments.append([])
             else:
                 segments[-1].append(token)
@@ -554,7 +398,7 @@ class LocalTermDetector:
         """A modifier that acts as a noun: "feature" in "feature flag", "p99", and a merged
         hyphenated modifier the parser attached as a noun ("click-through rate") even though
         the tag of its last part (a verb or particle) is all spaCy kept."""
-        if token.pos_ in _NOUNS or is_strong_form(token):
+        if token.pos_ in NOUNS or is_strong_form(token):
             return True
         return "-" in token.text and token.dep_ in {"compound", "nmod"}
 
@@ -598,7 +442,7 @@ class LocalTermDetector:
         """Numbered methods ("5 Whys"): a number, then a capitalised word mid-sentence."""
         for match in _NUMBERED_METHOD.finditer(doc.text):
             span = doc.char_span(match.start(), match.end(), alignment_mode="expand")
-            if span is None or entity_labels(span) & (_PLACE_LABELS | _TIME_AND_AMOUNT_LABELS):
+            if span is None or entity_labels(span) & (PLACE_LABELS | TIME_AND_AMOUNT_LABELS):
                 continue  # "5 March", "3 Boston ..." are dates and places
             out.add(match.group(0), "Skill", 0.8, match.start())
 
@@ -607,7 +451,7 @@ class LocalTermDetector:
         """People, places, dates and numbers, labelled so that the filter drops them."""
         for ent in doc.ents:
             category = _NON_JARGON_CATEGORY.get(ent.label_)
-            if all(_PERIOD_CODE.match(t.text) for t in ent):
+            if all(PERIOD_CODE.match(t.text) for t in ent):
                 category = "DateTime"  # "Q3" is a quarter, whatever NER guessed
             # Skip spans already claimed as jargon (an acronym spaCy called a PERSON, say).
             if category is None or not entity_labels(ent) or any(t.text in out for t in ent):

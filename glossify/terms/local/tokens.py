@@ -1,0 +1,125 @@
+"""Token predicates of the local term detector: surface forms (acronym, CamelCase, code),
+parts of speech, spaCy entity labels, and spans of tokens."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from spacy.tokens import Doc, Span, Token
+
+from glossify.terms.candidates import is_acronym
+from glossify.terms.local.lexicon import COMMON_ABBREVIATIONS
+
+# spaCy entity labels by what they name.
+PLACE_LABELS = frozenset({"GPE", "LOC", "FAC", "NORP"})
+# Labels that exclude even an acronym or code: "Q3" is a date, "$5M" money.
+TIME_AND_AMOUNT_LABELS = frozenset({"DATE", "TIME", "MONEY", "PERCENT"})
+NUMBER_LABELS = frozenset({"CARDINAL", "ORDINAL", "QUANTITY"})
+
+HYPHEN_JOINERS = frozenset({"-", "/"})
+_CAMEL = re.compile(r"^[A-Za-z]*[a-z][A-Z]|^[A-Z]{2,}[a-z]")
+_QUANTITY_CODE = re.compile(
+    r"^\d+(?:[.,]\d+)?(?:st|nd|rd|th|am|pm|s|k|m|bn|x|ms|kb|mb|gb|tb|kg|km|cm|mm|h|min)$",
+    re.IGNORECASE,
+)
+_CODE = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9]{2,10}$")
+# Period codes (Q3, H1, FY24) are dates, whatever NER calls them.
+PERIOD_CODE = re.compile(r"^(?:Q[1-4]|H[12]|[FC]Y\d{2}(?:\d{2})?)$")
+_MODIFIER_DEPS = frozenset({"compound", "nmod", "amod"})
+NOUNS = frozenset({"NOUN", "PROPN"})
+
+
+def is_acronym_token(text: str) -> bool:
+    """CPK, EBITDA, 8D, A/B: capitals (and digits), at least two characters."""
+    return (
+        is_acronym(text)
+        and text not in COMMON_ABBREVIATIONS
+        and not text.isdigit()
+        and not is_quantity_code(text)
+    )
+
+
+def is_strong_acronym(text: str) -> bool:
+    """An acronym that can be glossed alone: two capitals in a row (so not "A/B")."""
+    return is_acronym_token(text) and re.search(r"[A-Z]{2}", text) is not None
+
+
+def is_camel_case(text: str) -> bool:
+    """XGBoost, LoRA, GitHub (but not a plural acronym such as "OKRs")."""
+    return bool(_CAMEL.match(text)) and not is_acronym(text)
+
+
+def is_quantity_code(text: str) -> bool:
+    """10ms, 3pm, 2nd, Q3, FY24: digits with a unit or a period, i.e. an amount or a date."""
+    return bool(_QUANTITY_CODE.match(text) or PERIOD_CODE.match(text))
+
+
+def is_code(text: str) -> bool:
+    """p99, 8D, H100: letters mixed with digits, unless it reads as a quantity (10ms, Q3)."""
+    return bool(_CODE.match(text)) and not is_quantity_code(text)
+
+
+def is_strong_form(token: Token) -> bool:
+    """Surface forms that mark a term whatever the parser thinks: acronym, CamelCase, code."""
+    text = token.text
+    return is_acronym_token(text) or is_camel_case(text) or is_code(text)
+
+
+def is_count(token: Token) -> bool:
+    """Numbers and amounts ("two", "115", "10ms", "Q3"), but not codes such as "8D"."""
+    text = token.text
+    return (token.like_num or token.pos_ == "NUM" or is_quantity_code(text)) and not is_code(text)
+
+
+def is_capitalised(token: Token) -> bool:
+    return token.text[:1].isupper()
+
+
+def is_common_noun(token: Token) -> bool:
+    """A common noun; a lower-case "proper noun" is a tagger slip ("add read replicas")."""
+    return token.pos_ == "NOUN" or (token.pos_ == "PROPN" and token.text.islower())
+
+
+def is_noun_modifier(token: Token) -> bool:
+    """True for "Kafka" in "the Kafka consumer lag": it modifies a noun to its right."""
+    return token.dep_ in _MODIFIER_DEPS and token.head.pos_ in NOUNS and token.head.i > token.i
+
+
+def entity_labels(tokens: Iterable[Token]) -> set[str]:
+    """spaCy labels on the tokens; place guesses are ignored on acronyms and codes."""
+    tokens = list(tokens)
+    labels = {t.ent_type_ for t in tokens} - {""}
+    if tokens and all(is_strong_form(t) for t in tokens):
+        labels -= PLACE_LABELS  # "DCF", "F1": spaCy guesses GPE for unknown abbreviations
+    return labels
+
+
+def merge_joined_tokens(doc: Doc) -> Doc:
+    """Merge word-hyphen-word and word/word runs written without spaces into one token."""
+    spans: list[Span] = []
+    i = 0
+    while i < len(doc):
+        j = i
+        while (
+            j + 2 < len(doc)
+            and doc[j + 1].text in HYPHEN_JOINERS
+            and not doc[j].whitespace_
+            and not doc[j + 1].whitespace_
+            and doc[j].text[-1:].isalnum()
+            and doc[j + 2].text[:1].isalnum()
+        ):
+            j += 2
+        if j > i:
+            spans.append(doc[i : j + 1])
+        i = j + 1
+    if spans:
+        with doc.retokenize() as retokenizer:
+            for span in spans:
+                retokenizer.merge(span)
+    return doc
+
+
+def span_text(tokens: Sequence[Token]) -> str:
+    """Text of contiguous tokens as written (keeps the original spacing)."""
+    return tokens[0].doc[tokens[0].i : tokens[-1].i + 1].text
