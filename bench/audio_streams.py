@@ -34,43 +34,44 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
 import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import psutil
+import aiohttp
 import websockets
 
 from bench.audio_metrics import (
     DEFAULT_AUDIO,
     DEFAULT_SCRIPT,
     FRAME_S,
-    REPO_ROOT,
     SAMPLE_RATE,
     Line,
-    ResourceSampler,
-    cell,
-    cpu_share,
     last_frame_to_final,
     load_script,
-    machine_info,
     percentile,
     pooled,
-    results_path,
     sentence_latencies,
     speech_regions,
     summary,
     transcript_quality,
+)
+from bench.common.paths import REPO_ROOT, results_path
+from bench.common.processes import (
+    ResourceSampler,
+    cpu_share,
+    machine_info,
+    stack_finder,
     wait_machine_quiet,
 )
+from bench.common.stack import MeetingStop, open_stack, stop_meetings
+from bench.common.table import Column, cell, format_table
+from glossify.audio.pcm import pcm16
+from glossify.cli.stream_client import ws_url
 from glossify.transcription.wer import words
 
 PEER_PYTHON = REPO_ROOT / "bench" / ".peer-venv" / "bin" / "python"
@@ -106,14 +107,6 @@ class StreamRun:
 
 
 # ---------------------------------------------------------------- streaming
-
-
-def pcm16(audio: np.ndarray) -> bytes:
-    return (np.clip(audio, -1.0, 1.0) * 32767).astype("<i2").tobytes()
-
-
-def ws_url(base_url: str, meeting_id: str) -> str:
-    return f"{base_url.replace('http://', 'ws://').rstrip('/')}/meeting/{meeting_id}/ws"
 
 
 async def open_socket(base_url: str, run: StreamRun) -> websockets.ClientConnection:
@@ -321,83 +314,36 @@ def analyse_k(
 # ---------------------------------------------------------------- the stack and its processes
 
 
-def stack_finder(pg_data: Path | None) -> Callable[[], list[psutil.Process]]:
-    """The stack's processes: this process's descendants (Ray: GCS, raylet, workers) and the
-    embedded PostgreSQL (found by its data directory); for --url, Ray and postgres by name."""
-    me = psutil.Process()
-
-    def by_name() -> list[psutil.Process]:
-        found = []
-        for proc in psutil.process_iter(["name", "cmdline"]):
-            name = proc.info["name"] or ""
-            cmd = " ".join(proc.info["cmdline"] or [])
-            if proc.pid != me.pid and (
-                name.startswith("ray::")
-                or name in ("raylet", "gcs_server", "postgres")
-                or "ray/_private" in cmd
-            ):
-                found.append(proc)
-        return found
-
-    def local() -> list[psutil.Process]:
-        procs = me.children(recursive=True)
-        for proc in psutil.process_iter(["cmdline"]):
-            if str(pg_data) in " ".join(proc.info["cmdline"] or []):
-                procs.append(proc)
-                procs.extend(proc.children(recursive=True))
-        return procs
-
-    return by_name if pg_data is None else local
-
-
-@contextmanager
-def stack(args: argparse.Namespace) -> Iterator[tuple[str, Path | None]]:
-    if args.url:
-        yield args.url, None
-        return
-    home = Path(tempfile.mkdtemp(prefix="glossify-bench-"))
-    os.environ.setdefault("GLOSSIFY_HOME", str(home))
-    from glossify.cli.main import local_stack
-
-    app_args: dict[str, Any] = json.loads(args.app_args) if args.app_args else {}
-    if args.tiny_llm:
-        from glossify.weights.packaged import smollm2_path
-
-        app_args.setdefault("explainer", {})["model_path"] = str(smollm2_path())
-    try:
-        dashboard = bool(getattr(args, "dashboard", False))
-        with local_stack(app_args, "127.0.0.1", args.port, dashboard=dashboard) as base:
-            yield base, Path(os.environ["GLOSSIFY_HOME"]) / "pgdata"
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
-
-
 # ---------------------------------------------------------------- output
 
 
+TABLE: list[Column[dict[str, Any]]] = [
+    Column("K", 2, lambda r: str(r["k"])),
+    Column("final p50", 9, lambda r: cell(r["final_latency"]["p50"])),
+    Column("p95", 6, lambda r: cell(r["final_latency"]["p95"])),
+    Column("sent p50", 8, lambda r: cell(r["sentence_latency"]["p50"])),
+    Column("p95", 6, lambda r: cell(r["sentence_latency"]["p95"])),
+    Column("last→fin", 8, lambda r: cell(r["last_frame_to_last_final"]["max"])),
+    Column("term p50", 8, lambda r: cell(r["term_latency"]["p50"], 1)),
+    Column("p95", 6, lambda r: cell(r["term_latency"]["p95"], 1)),
+    Column("terms", 5, lambda r: str(sum(r["terms_per_stream"]))),
+    Column("lag p95", 7, lambda r: cell(r["send_lag_p95_worst"])),
+    Column("WER", 6, lambda r: f"{r['wer_mean']:.3f}"),
+    Column("jargon", 6, lambda r: f"{r['jargon_right_min']:>3}/15"),
+    Column(
+        "heard",
+        5,
+        lambda r: f"{r['sentences_heard_min']:>3}/{len(r['streams'][0]['sentence_latency'])}",
+    ),
+    Column("CPU%", 5, lambda r: cell(r["resources"]["streaming"]["cpu_mean_pct"], 0)),
+    Column("RSS MiB", 7, lambda r: cell(r["resources"]["streaming"]["rss_peak_mib"], 0)),
+    Column("other%", 6, lambda r: cell(r["resources"]["streaming"].get("outside_cpu_mean_pct"), 0)),
+    Column("RT", 3, lambda r: "yes" if r["real_time"] else "no"),
+]
+
+
 def table(rows: list[dict[str, Any]]) -> str:
-    head = (
-        f"{'K':>2} {'final p50':>9} {'p95':>6} {'sent p50':>8} {'p95':>6} {'last→fin':>8} "
-        f"{'term p50':>8} {'p95':>6} {'terms':>5} {'lag p95':>7} {'WER':>6} {'jargon':>6} "
-        f"{'heard':>5} {'CPU%':>5} {'RSS MiB':>7} {'other%':>6} {'RT':>3}"
-    )
-    lines = [head]
-    for r in rows:
-        res = r["resources"]["streaming"]
-        lines.append(
-            f"{r['k']:>2} {cell(r['final_latency']['p50']):>9} "
-            f"{cell(r['final_latency']['p95']):>6} "
-            f"{cell(r['sentence_latency']['p50']):>8} {cell(r['sentence_latency']['p95']):>6} "
-            f"{cell(r['last_frame_to_last_final']['max']):>8} "
-            f"{cell(r['term_latency']['p50'], 1):>8} {cell(r['term_latency']['p95'], 1):>6} "
-            f"{sum(r['terms_per_stream']):>5} {cell(r['send_lag_p95_worst']):>7} "
-            f"{r['wer_mean']:>6.3f} {r['jargon_right_min']:>3}/15 "
-            f"{r['sentences_heard_min']:>3}/{len(r['streams'][0]['sentence_latency'])} "
-            f"{cell(res['cpu_mean_pct'], 0):>5} {cell(res['rss_peak_mib'], 0):>7} "
-            f"{cell(res.get('outside_cpu_mean_pct'), 0):>6} "
-            f"{'yes' if r['real_time'] else 'no':>3}"
-        )
-    return "\n".join(lines)
+    return format_table(TABLE, rows)
 
 
 def run_peer(args: argparse.Namespace) -> dict[str, Any] | None:
@@ -423,34 +369,42 @@ def run_peer(args: argparse.Namespace) -> dict[str, Any] | None:
     return json.loads(out.read_text())
 
 
+Pair = tuple[dict[str, Any], dict[str, Any]]  # Glossify's row and the peer's, for one K
+
+
+def _versus(key: str, stat: str, title: str, width: int) -> tuple[Column[Pair], Column[Pair]]:
+    """`G/P` of one latency statistic, and the ratio P/G."""
+
+    def both(pair: Pair) -> str:
+        return f"{cell(pair[0][key][stat])}/{cell(pair[1][key][stat])}"
+
+    def ratio(pair: Pair) -> str:
+        g, p = pair[0][key][stat], pair[1][key][stat]
+        return cell(p / g if g and p is not None else None, 1)
+
+    return Column(title, width, both), Column("x", 5, ratio)
+
+
+COMPARISON: list[Column[Pair]] = [
+    Column("K", 2, lambda pair: str(pair[0]["k"])),
+    *_versus("final_latency", "p50", "final p50 G/P", 14),
+    *_versus("final_latency", "p95", "p95 G/P", 13),
+    *_versus("sentence_latency", "p50", "sentence p50 G/P", 17),
+    Column("WER G/P", 13, lambda pair: f"{pair[0]['wer_mean']:.3f}/{pair[1]['wer_mean']:.3f}"),
+    Column(
+        "CPU% G/P",
+        11,
+        lambda pair: "/".join(
+            cell(row["resources"]["streaming"]["cpu_mean_pct"], 0) for row in pair
+        ),
+    ),
+]
+
+
 def comparison(ours: list[dict[str, Any]], peer: list[dict[str, Any]]) -> str:
+    """Glossify (G) and the peer (P) side by side for each K both ran."""
     by_k = {row["k"]: row for row in peer}
-    lines = [
-        f"{'K':>2} {'final p50 G/P':>14} {'x':>5} {'p95 G/P':>13} {'x':>5} "
-        f"{'sentence p50 G/P':>17} {'x':>5} {'WER G/P':>13} {'CPU% G/P':>11}"
-    ]
-    for row in ours:
-        other = by_k.get(row["k"])
-        if other is None:
-            continue
-        cells = []
-        for key, stat in (
-            ("final_latency", "p50"),
-            ("final_latency", "p95"),
-            ("sentence_latency", "p50"),
-        ):
-            g, p = row[key][stat], other[key][stat]
-            ratio = p / g if g and p is not None else None
-            cells.append(f"{cell(g)}/{cell(p)}")
-            cells.append(cell(ratio, 1))
-        lines.append(
-            f"{row['k']:>2} {cells[0]:>14} {cells[1]:>5} {cells[2]:>13} {cells[3]:>5} "
-            f"{cells[4]:>17} {cells[5]:>5} "
-            f"{row['wer_mean']:.3f}/{other['wer_mean']:.3f} "
-            f"{cell(row['resources']['streaming']['cpu_mean_pct'], 0):>5}/"
-            f"{cell(other['resources']['streaming']['cpu_mean_pct'], 0)}"
-        )
-    return "\n".join(lines)
+    return format_table(COMPARISON, [(row, by_k[row["k"]]) for row in ours if row["k"] in by_k])
 
 
 # ---------------------------------------------------------------- main
@@ -485,17 +439,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-async def stop_meetings(base_url: str, rows: list[dict[str, Any]]) -> None:
-    import urllib.request
-
-    for row in rows:
-        for stream in row["streams"]:
-            request = urllib.request.Request(
-                f"{base_url}/meeting/{stream['meeting_id']}/stop", method="POST"
-            )
-            await asyncio.to_thread(urllib.request.urlopen, request, None, 10)
-
-
 async def bench(base_url: str, args: argparse.Namespace, sampler: ResourceSampler) -> list[Any]:
     from faster_whisper import decode_audio
 
@@ -515,8 +458,10 @@ async def bench(base_url: str, args: argparse.Namespace, sampler: ResourceSample
         row["waited_for_quiet_machine_s"] = waited
         rows.append(row)
         print(table([row]), flush=True)
-    if args.stop_at_end:
-        await stop_meetings(base_url, rows)
+    if args.stop_at_end:  # stopped, not waited for
+        meetings = [MeetingStop(s["meeting_id"]) for row in rows for s in row["streams"]]
+        async with aiohttp.ClientSession() as session:
+            await stop_meetings(session, base_url, meetings, timeout_s=0.0)
     return rows
 
 
@@ -528,7 +473,7 @@ def main(argv: list[str] | None = None) -> int:
         "args": {k: str(v) for k, v in vars(args).items()},
     }
     external_db = "DATABASE_URL" in os.environ
-    with stack(args) as (base_url, pg_data):
+    with open_stack(args) as (base_url, pg_data):
         report["glossify_home"] = os.environ.get("GLOSSIFY_HOME")
         report["fresh_database"] = pg_data is not None and not external_db
         sampler = ResourceSampler(stack_finder(pg_data)).start()

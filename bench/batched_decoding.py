@@ -21,13 +21,12 @@ from typing import Any
 import numpy as np
 from faster_whisper import decode_audio
 
+from bench.audio_metrics import DEFAULT_AUDIO
+from bench.common.table import Column, format_table
 from glossify.transcription.engine import SAMPLE_RATE, SpeechEngine, SpeechRequest
 from glossify.transcription.wer import wer
 from glossify.weights.whisper import resolve_whisper_dir
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-
-DEFAULT_AUDIO = REPO_ROOT.parent / "shared" / "audio" / "dev-meeting-hibari.wav"
 MEETING_HOTWORDS = ("Kubernetes", "CPK", "EBITDA", "OAuth", "Jira", "SRE", "Snowflake", "GDPR")
 
 
@@ -131,19 +130,25 @@ def _stages(timing: Timing) -> str:
     return " ".join(f"{name[:3]} {seconds:.2f}" for name, seconds in timing.stages.items())
 
 
+TABLE: list[Column[Row]] = [
+    Column("N", 3, lambda row: str(row.size)),
+    Column("batched s", 10, lambda row: f"{row.batched.seconds:.2f}"),
+    Column("separate s", 11, lambda row: f"{row.separate.seconds:.2f}"),
+    Column("sep/batch", 10, lambda row: f"{row.separate.seconds / row.batched.seconds:.2f}"),
+    Column("ms/window", 10, lambda row: f"{1000 * row.batched.seconds / row.size:.0f}"),
+    Column("WER drift", 10, lambda row: f"{row.drift:.2f}"),
+    Column(
+        "stages batched | separate (s)",
+        0,
+        lambda row: f"{_stages(row.batched)} | {_stages(row.separate)}",
+        align="<",
+        gap="   ",
+    ),
+]
+
+
 def table(rows: list[Row]) -> str:
-    lines = [
-        f"{'N':>3} {'batched s':>10} {'separate s':>11} {'sep/batch':>10} {'ms/window':>10} "
-        f"{'WER drift':>10}   stages batched | separate (s)"
-    ]
-    for row in rows:
-        batched_s, separate_s = row.batched.seconds, row.separate.seconds
-        lines.append(
-            f"{row.size:>3} {batched_s:>10.2f} {separate_s:>11.2f} "
-            f"{separate_s / batched_s:>10.2f} {1000 * batched_s / row.size:>10.0f} "
-            f"{row.drift:>10.2f}   {_stages(row.batched)} | {_stages(row.separate)}"
-        )
-    return "\n".join(lines)
+    return format_table(TABLE, rows)
 
 
 def main(argv: list[str] | None = None) -> int:

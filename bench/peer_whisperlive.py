@@ -47,25 +47,27 @@ from bench.audio_metrics import (
     DEFAULT_AUDIO,
     DEFAULT_SCRIPT,
     FRAME_S,
-    REPO_ROOT,
     SAMPLE_RATE,
     Line,
-    ResourceSampler,
-    cell,
-    cpu_share,
-    descendants,
     last_frame_to_final,
     load_script,
-    machine_info,
     percentile,
     pooled,
-    results_path,
     sentence_latencies,
     speech_regions,
     summary,
     transcript_quality,
+)
+from bench.common.paths import REPO_ROOT, results_path
+from bench.common.processes import (
+    ResourceSampler,
+    cpu_share,
+    descendants,
+    machine_info,
     wait_machine_quiet,
 )
+from bench.common.table import Column, cell, format_table
+from glossify.cli.local_stack import free_port
 
 QUIET_HELP = "before each K, wait until other processes use < this %% CPU (0: don't wait)"
 REALTIME_FINAL_P95_S = 5.0
@@ -98,12 +100,6 @@ class PeerRun:
 
 
 # ---------------------------------------------------------------- the server
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def serve(port: int, model: str, max_clients: int) -> None:
@@ -336,26 +332,27 @@ def analyse_k(
     }
 
 
+TABLE: list[Column[dict[str, Any]]] = [
+    Column("K", 2, lambda r: str(r["k"])),
+    Column("final p50", 9, lambda r: cell(r["final_latency"]["p50"])),
+    Column("p95", 6, lambda r: cell(r["final_latency"]["p95"])),
+    Column("sent p50", 8, lambda r: cell(r["sentence_latency"]["p50"])),
+    Column("p95", 6, lambda r: cell(r["sentence_latency"]["p95"])),
+    Column("missing", 7, lambda r: str(r["sentences_missing"])),
+    Column("last→fin", 8, lambda r: cell(r["last_frame_to_last_final"]["max"])),
+    Column("lag p95", 7, lambda r: cell(r["send_lag_p95_worst"])),
+    Column("WER", 6, lambda r: f"{r['wer_mean']:.3f}"),
+    Column("jargon", 6, lambda r: f"{r['jargon_right_min']:>3}/15"),
+    Column("heard", 5, lambda r: f"{r['sentences_heard_min']:>3}/10"),
+    Column("CPU%", 5, lambda r: cell(r["resources"]["streaming"]["cpu_mean_pct"], 0)),
+    Column("RSS MiB", 7, lambda r: cell(r["resources"]["streaming"]["rss_peak_mib"], 0)),
+    Column("other%", 6, lambda r: cell(r["resources"]["streaming"].get("outside_cpu_mean_pct"), 0)),
+    Column("RT", 3, lambda r: "yes" if r["real_time"] else "no"),
+]
+
+
 def table(rows: list[dict[str, Any]]) -> str:
-    lines = [
-        f"{'K':>2} {'final p50':>9} {'p95':>6} {'sent p50':>8} {'p95':>6} {'missing':>7} "
-        f"{'last→fin':>8} {'lag p95':>7} {'WER':>6} {'jargon':>6} {'heard':>5} {'CPU%':>5} "
-        f"{'RSS MiB':>7} {'other%':>6} {'RT':>3}"
-    ]
-    for r in rows:
-        res = r["resources"]["streaming"]
-        lines.append(
-            f"{r['k']:>2} {cell(r['final_latency']['p50']):>9} "
-            f"{cell(r['final_latency']['p95']):>6} "
-            f"{cell(r['sentence_latency']['p50']):>8} {cell(r['sentence_latency']['p95']):>6} "
-            f"{r['sentences_missing']:>7} {cell(r['last_frame_to_last_final']['max']):>8} "
-            f"{cell(r['send_lag_p95_worst']):>7} {r['wer_mean']:>6.3f} "
-            f"{r['jargon_right_min']:>3}/15 {r['sentences_heard_min']:>3}/10 "
-            f"{cell(res['cpu_mean_pct'], 0):>5} {cell(res['rss_peak_mib'], 0):>7} "
-            f"{cell(res.get('outside_cpu_mean_pct'), 0):>6} "
-            f"{'yes' if r['real_time'] else 'no':>3}"
-        )
-    return "\n".join(lines)
+    return format_table(TABLE, rows)
 
 
 # ---------------------------------------------------------------- main

@@ -14,25 +14,30 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.common.paths import SHARED_DATA
+from bench.common.table import Column, format_table
 from glossify.terms.evaluation import evaluate, load_rows
 from glossify.terms.local.detector import LocalTermDetector
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-
-DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data" / "terms-dev.jsonl"
+DEFAULT_DATA = SHARED_DATA / "terms-dev.jsonl"
 
 __all__ = ["evaluate", "main"]
 
 
+Scores = tuple[str, dict[str, Any]]  # a domain (or "overall") and its scores
+
+TABLE: list[Column[Scores]] = [
+    Column("domain", 10, lambda row: row[0], align="<"),
+    Column("P", 6, lambda row: f"{row[1]['precision']:.3f}"),
+    Column("R", 6, lambda row: f"{row[1]['recall']:.3f}"),
+    Column("F1", 6, lambda row: f"{row[1]['f1']:.3f}"),
+    Column("pred", 5, lambda row: str(row[1]["predicted"])),
+    Column("gold", 5, lambda row: str(row[1]["gold"])),
+]
+
+
 def _table(report: dict[str, Any]) -> str:
-    lines = [f"{'domain':<10} {'P':>6} {'R':>6} {'F1':>6} {'pred':>5} {'gold':>5}"]
-    rows = [*report["domains"].items(), ("overall", report["overall"])]
-    for name, s in rows:
-        lines.append(
-            f"{name:<10} {s['precision']:>6.3f} {s['recall']:>6.3f} {s['f1']:>6.3f} "
-            f"{s['predicted']:>5} {s['gold']:>5}"
-        )
-    return "\n".join(lines)
+    return format_table(TABLE, [*report["domains"].items(), ("overall", report["overall"])])
 
 
 def _errors(report: dict[str, Any]) -> str:

@@ -52,15 +52,17 @@ import aiohttp
 import psutil
 
 from bench import audio_streams
-from bench.audio_metrics import (
+from bench.common.paths import results_path
+from bench.common.processes import (
     ResourceSampler,
-    cell,
     descendants,
     machine_info,
     memory_snapshot,
-    results_path,
+    stack_finder,
     wait_machine_quiet,
 )
+from bench.common.stack import open_stack, stop_meetings
+from bench.common.table import Column, cell, format_table
 from bench.load.workload import (
     SentLine,
     at_rest,
@@ -75,10 +77,11 @@ from bench.load.workload import (
     term_latencies,
     transcript_latencies,
 )
+from glossify.cli.stream_client import ws_url
 
 APP_NAME = "glossify"
 WATCHED = ("TermDetector", "TermExplainer")
-# Process kinds of autoscaled replicas (audio_metrics.memory_snapshot names them
+# Process kinds of autoscaled replicas (processes.memory_snapshot names them
 # "ray::ServeReplica:<app>:<deployment>").
 SCALED_KINDS = (":TermDetector", ":TermExplainer", ":Transcriber")
 # Text load needs no Transcriber (a CPU and ~0.5 GB freed on a small node), and a term that
@@ -150,12 +153,16 @@ class MeetingRun:
     def sent(self) -> list[SentLine]:
         return [SentLine(r.text, r.sent_at) for r in self.lines if r.ok and not r.duplicate]
 
+    def upsert_seen(self) -> bool | None:
+        """For stop_meetings: a listener saw the upsert end; else whether one still will."""
+        if any(listener.upsert_event() for listener in self.listeners):
+            return True
+        if any(not listener.connect_error for listener in self.listeners):
+            return False  # its listeners will see upsert_done / upsert_error
+        return None
+
 
 # ---------------------------------------------------------------- listeners
-
-
-def ws_url(base_url: str, meeting_id: str) -> str:
-    return audio_streams.ws_url(base_url, meeting_id)
 
 
 async def connect_listener(
@@ -296,60 +303,6 @@ async def wait_drained(live: Live, settle_s: float, max_wait_s: float) -> bool:
 # ---------------------------------------------------------------- stopping
 
 
-async def stop_status(
-    session: aiohttp.ClientSession, base_url: str, meeting_id: str
-) -> dict[str, Any]:
-    try:
-        async with session.get(f"{base_url}/meeting/{meeting_id}/stop/status") as response:
-            answer = await response.json(content_type=None)
-            return answer if isinstance(answer, dict) else {"status": f"http {response.status}"}
-    except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-        return {"status": "request_failed", "error": type(exc).__name__}
-
-
-async def stop_meetings(
-    session: aiohttp.ClientSession, base_url: str, runs: list[MeetingRun], timeout_s: float
-) -> dict[str, Any]:
-    """POST stop to every meeting, wait for each upsert (the listeners' upsert_* event, or
-    polling /stop/status for meetings without listeners), then read every final status."""
-    began = time.monotonic()
-    gate = asyncio.Semaphore(32)
-
-    async def post_stop(run: MeetingRun) -> None:
-        async with gate:
-            try:
-                url = f"{base_url}/meeting/{run.meeting_id}/stop"
-                async with session.post(url) as response:
-                    run.stop_http = response.status
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                run.stop_http = -1
-                run.stop_status = {"status": "request_failed", "error": type(exc).__name__}
-
-    async def finished(run: MeetingRun) -> bool:
-        if any(listener.upsert_event() for listener in run.listeners):
-            return True
-        if any(not listener.connect_error for listener in run.listeners):
-            return False  # its listeners will see upsert_done / upsert_error
-        async with gate:
-            return (await stop_status(session, base_url, run.meeting_id))["status"] != "running"
-
-    await asyncio.gather(*(post_stop(run) for run in runs))
-    waiting = [run for run in runs if run.stop_http == 202]
-    deadline = began + timeout_s
-    while waiting and time.monotonic() < deadline:
-        done = await asyncio.gather(*(finished(run) for run in waiting))
-        waiting = [run for run, ok in zip(waiting, done, strict=True) if not ok]
-        await asyncio.sleep(1.0)
-    waited = time.monotonic() - began
-
-    async def final(run: MeetingRun) -> None:
-        async with gate:
-            run.stop_status = await stop_status(session, base_url, run.meeting_id)
-
-    await asyncio.gather(*(final(run) for run in runs if run.stop_http != -1))
-    return stop_summary(runs, waited)
-
-
 def stop_summary(runs: list[MeetingRun], waited_s: float) -> dict[str, Any]:
     """Stop statuses, rows upserted, and whether each glossary holds what its listeners saw.
 
@@ -455,7 +408,8 @@ async def run_step(
     drained = time.monotonic()
     loaded = await snapshot(stack)
     live.phase = f"stop {meetings}x{rate:g}"
-    stop = await stop_meetings(session, stack.base_url, runs, args.stop_timeout)
+    waited = await stop_meetings(session, stack.base_url, runs, args.stop_timeout)
+    stop = stop_summary(runs, waited)
     await close_listeners(opened)
     after = await snapshot(stack)
     live.phase, live.meetings = "idle", 0
@@ -843,27 +797,27 @@ async def health(session: aiohttp.ClientSession, base_url: str) -> dict[str, Any
 # ---------------------------------------------------------------- output
 
 
+TABLE: list[Column[dict[str, Any]]] = [
+    Column("M", 4, lambda r: str(r["meetings"])),
+    Column("rate", 5, lambda r: f"{r['rate']:g}"),
+    Column("lines/s", 7, lambda r: f"{r['offered_lines_per_s']:g}"),
+    Column("got/s", 6, lambda r: cell(r["achieved_rps"], 1)),
+    Column("http p50", 8, lambda r: cell(r["http_latency"]["p50"], 0, 1e3)),
+    Column("p95 ms", 6, lambda r: cell(r["http_latency"]["p95"], 0, 1e3)),
+    Column("tx p50", 6, lambda r: cell(r["transcript_latency"]["p50"], 0, 1e3)),
+    Column("p95 ms", 6, lambda r: cell(r["transcript_latency"]["p95"], 0, 1e3)),
+    Column("term p50", 8, lambda r: cell(r["term_p50"], 1)),
+    Column("p95 s", 6, lambda r: cell(r["term_p95"], 1)),
+    Column("terms", 5, lambda r: str(r["terms"])),
+    Column("err", 4, lambda r: str(r["errors"]["total"])),
+    Column("PSS/mtg", 7, lambda r: cell(r["memory"]["per_meeting_pss_mib"], 2)),
+    Column("CPU%", 5, lambda r: cell(r["resources"]["load"].get("cpu_mean_pct"), 0)),
+    Column("upserts", 8, lambda r: f"{r['stop']['status'].get('done', 0):>4}/{r['meetings']:<3}"),
+]
+
+
 def table(rows: list[dict[str, Any]]) -> str:
-    lines = [
-        f"{'M':>4} {'rate':>5} {'lines/s':>7} {'got/s':>6} {'http p50':>8} {'p95 ms':>6} "
-        f"{'tx p50':>6} {'p95 ms':>6} {'term p50':>8} {'p95 s':>6} {'terms':>5} {'err':>4} "
-        f"{'PSS/mtg':>7} {'CPU%':>5} {'upserts':>8}"
-    ]
-    for r in rows:
-        done = r["stop"]["status"].get("done", 0)
-        lines.append(
-            f"{r['meetings']:>4} {r['rate']:>5g} {r['offered_lines_per_s']:>7g} "
-            f"{cell(r['achieved_rps'], 1):>6} "
-            f"{cell(r['http_latency']['p50'], 0, 1e3):>8} "
-            f"{cell(r['http_latency']['p95'], 0, 1e3):>6} "
-            f"{cell(r['transcript_latency']['p50'], 0, 1e3):>6} "
-            f"{cell(r['transcript_latency']['p95'], 0, 1e3):>6} "
-            f"{cell(r['term_p50'], 1):>8} {cell(r['term_p95'], 1):>6} {r['terms']:>5} "
-            f"{r['errors']['total']:>4} {cell(r['memory']['per_meeting_pss_mib'], 2):>7} "
-            f"{cell(r['resources']['load'].get('cpu_mean_pct'), 0):>5} "
-            f"{done:>4}/{r['meetings']:<3}"
-        )
-    return "\n".join(lines)
+    return format_table(TABLE, rows)
 
 
 def knee_text(knee: dict[str, Any]) -> str:
@@ -971,7 +925,7 @@ def main(argv: list[str] | None = None) -> int:
         # flooding this console (the replicas inherit the variable from this driver).
         os.environ.setdefault("RAY_SERVE_LOG_TO_STDERR", "0")
     print(f"explainer: {report['explainer']}", flush=True)
-    with audio_streams.stack(stack_args) as (base_url, pg_data):
+    with open_stack(stack_args) as (base_url, pg_data):
         finder = stack_processes(args, pg_data)
         sampler = ResourceSampler(finder).start()
         try:
@@ -987,7 +941,7 @@ def stack_processes(args: argparse.Namespace, pg_data: Path | None) -> Callable[
     the process tree of --stack-pid (e.g. `glossify up`) and the PostgreSQL serving
     --pg-data, else every Ray and postgres process on this machine (other clusters too)."""
     if args.url is None or args.stack_pid is None:
-        return audio_streams.stack_finder(pg_data if args.url is None else None)
+        return stack_finder(pg_data if args.url is None else None)
     root = psutil.Process(args.stack_pid)
     marker = str(args.pg_data) if args.pg_data else None
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.audio_metrics import SHARED_AUDIO, percentile
+from bench.audio_metrics import percentile
+from bench.common.paths import SHARED_AUDIO, SHARED_DATA
 
-SHARED_DATA = SHARED_AUDIO.parent / "data"
 DEFAULT_SOURCES = (SHARED_DATA / "terms-dev.jsonl", SHARED_AUDIO / "dev-meeting.txt")
 
 # Lead-ins that make a repeated sentence a new line (a meeting's recent lines are deduplicated)
