@@ -1,21 +1,20 @@
-"""Pure parts of the text-load benchmark (`python -m bench.load`): the sentence pool, latency
-matching, summaries, knee finding and the replica-count timeline. No network, no Ray:
-unit-tested in tests/bench/test_load.py."""
+"""What the text load says and how much of it: the sentence pool (jargon sentences, lead-ins,
+coined terms) each meeting speaks from, the steps of a sweep, and the app args the stack runs
+with. Pure: unit-tested in tests/bench/test_load.py."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import random
-import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.audio_metrics import percentile
 from bench.common.paths import SHARED_AUDIO, SHARED_DATA
 
 DEFAULT_SOURCES = (SHARED_DATA / "terms-dev.jsonl", SHARED_AUDIO / "dev-meeting.txt")
+
 
 # Lead-ins that make a repeated sentence a new line (a meeting's recent lines are deduplicated)
 # without adding jargon: plain lower-case words the term detector does not pick up.
@@ -37,15 +36,25 @@ OPENERS = (
     "On that point, ",
     "By the way, ",
 )
+
+
 # First words that are ordinary words, lower-cased after an opener ("So, we need ...").
 _COMMON_STARTS = frozenset(
     {"we", "we're", "the", "let's", "can", "our", "there's", "put", "please", "churn"}
 )
+
+
 # Fresh jargon: coined names the detector finds (CamelCase, letter-digit codes, acronyms)
 # with a noun, so each is a new term for the explainer.
 _SYLLABLES = ("Flux", "Kor", "Vant", "Zeph", "Quil", "Brio", "Nex", "Tral", "Opti", "Lumo")
+
+
 _PARTS = ("Grid", "Mesh", "Sync", "Stack", "Forge", "Path", "Loom", "Vault", "Beam", "Core")
+
+
 _NOUNS = ("service", "module", "gateway", "pipeline", "rollout", "dashboard", "cache", "scheduler")
+
+
 _CLAUSES = (
     "The {term} needs a review before the release.",
     "Who owns the {term} this quarter?",
@@ -111,218 +120,6 @@ def meeting_lines(
         n += 1
 
 
-# ---------------------------------------------------------------- latencies
-
-
-def stats(values: Sequence[float], digits: int = 4) -> dict[str, float | int | None]:
-    """n, mean, p50/p90/p95/p99 and max, without the values (runs have thousands)."""
-
-    def r(value: float | None) -> float | None:
-        return None if value is None else round(value, digits)
-
-    return {
-        "n": len(values),
-        "mean": r(sum(values) / len(values)) if values else None,
-        "p50": r(percentile(values, 50)),
-        "p90": r(percentile(values, 90)),
-        "p95": r(percentile(values, 95)),
-        "p99": r(percentile(values, 99)),
-        "max": r(max(values)) if values else None,
-    }
-
-
-_WORD = re.compile(r"[\w/]+")
-
-
-def _words(text: str) -> str:
-    return " " + " ".join(_WORD.findall(text.casefold())) + " "
-
-
-@dataclass(frozen=True)
-class SentLine:
-    text: str
-    sent_at: float  # time.monotonic() when the POST went out
-
-
-def transcript_latencies(
-    lines: Sequence[SentLine], events: Iterable[tuple[float, Mapping[str, Any]]]
-) -> tuple[list[float], int]:
-    """Arrival of each final `transcript` event − when its line was posted; and how many
-    transcript events matched no posted line."""
-    sent = {line.text.strip(): line.sent_at for line in lines}
-    latencies: list[float] = []
-    unmatched = 0
-    for arrival, event in events:
-        if event.get("type") != "transcript" or not event.get("is_final"):
-            continue
-        at = sent.get(str(event.get("text", "")).strip())
-        if at is None:
-            unmatched += 1
-        else:
-            latencies.append(arrival - at)
-    return latencies, unmatched
-
-
-def term_latencies(
-    lines: Sequence[SentLine], events: Iterable[tuple[float, Mapping[str, Any]]]
-) -> dict[str, Any]:
-    """For each `terms` event: arrival − posting of the first line that contains the term
-    (terms are deduplicated within a meeting, so that line is the one that asked for it).
-    Explained terms (`local`, `foundry`, `openai`) and glossary answers are kept apart."""
-    ordered = sorted(lines, key=lambda line: line.sent_at)
-    folded = [(_words(line.text), line.sent_at) for line in ordered]
-    explained: list[float] = []
-    glossary: list[float] = []
-    sources: dict[str, int] = {}
-    unmatched = 0
-    for arrival, event in events:
-        if event.get("type") != "terms":
-            continue
-        source = str(event.get("source"))
-        sources[source] = sources.get(source, 0) + 1
-        entity = _words(str(event.get("entity", "")))
-        at = next((sent for text, sent in folded if entity.strip() and entity in text), None)
-        if at is None:
-            unmatched += 1
-        elif source in ("glossary", "external"):
-            glossary.append(arrival - at)
-        else:
-            explained.append(arrival - at)
-    return {
-        "explained": explained,
-        "glossary": glossary,
-        "sources": sources,
-        "unmatched": unmatched,
-    }
-
-
-# ---------------------------------------------------------------- knee
-
-
-def find_knee(
-    steps: Sequence[Mapping[str, Any]],
-    factor: float = 2.0,
-    metric: str = "term_p95",
-    load: str = "offered_lines_per_s",
-) -> dict[str, Any]:
-    """The lightest step whose `metric` is at least `factor` × the lightest measured step's.
-
-    Steps are ordered by `load`; steps without the metric (no term arrived) are skipped for
-    the baseline and count as past the knee after it. Returns the baseline, the knee step
-    (None when latency never doubled), and the heaviest step before the knee."""
-    ordered = sorted(steps, key=lambda step: float(step[load]))
-    base = next((s for s in ordered if s.get(metric) is not None), None)
-    result: dict[str, Any] = {
-        "metric": metric,
-        "factor": factor,
-        "baseline": _brief(base, metric, load),
-        "knee": None,
-        "last_good": None,
-    }
-    if base is None:
-        return result
-    threshold = factor * float(base[metric])
-    result["threshold"] = round(threshold, 4)
-    for step in ordered[ordered.index(base) :]:
-        value = step.get(metric)
-        if value is None or float(value) >= threshold:
-            result["knee"] = _brief(step, metric, load)
-            break
-        result["last_good"] = _brief(step, metric, load)
-    return result
-
-
-def _brief(step: Mapping[str, Any] | None, metric: str, load: str) -> dict[str, Any] | None:
-    if step is None:
-        return None
-    keys = ("meetings", "rate", load, metric)
-    return {key: step.get(key) for key in keys}
-
-
-# ---------------------------------------------------------------- replicas
-
-
-_STARTING = frozenset({"STARTING", "UPDATING", "RECOVERING", "PENDING_MIGRATION"})
-
-
-def _plain(value: Any) -> str:
-    """An enum member (in-process details) or its value (the REST JSON), as the value."""
-    return str(getattr(value, "value", value))
-
-
-def replica_counts(
-    details: Mapping[str, Any], app: str, deployments: Sequence[str]
-) -> dict[str, dict[str, Any]]:
-    """Running / starting replicas and the autoscaler's target per deployment, from Serve's
-    instance details (the JSON of the dashboard's /api/serve/applications/)."""
-    found = (details.get("applications") or {}).get(app) or {}
-    out: dict[str, dict[str, Any]] = {}
-    for name in deployments:
-        deployment = (found.get("deployments") or {}).get(name)
-        if deployment is None:
-            continue
-        states = [_plain(r.get("state")) for r in deployment.get("replicas") or []]
-        scaling = (deployment.get("deployment_config") or {}).get("autoscaling_config") or {}
-        out[name] = {
-            "running": states.count("RUNNING"),
-            # A replica waiting for CPUs (fractional budgets on a small node) stays STARTING.
-            "starting": sum(s in _STARTING for s in states),
-            "stopping": states.count("STOPPING"),
-            "target": deployment.get("target_num_replicas"),
-            "min": scaling.get("min_replicas"),
-            "max": scaling.get("max_replicas"),
-            "status": _plain(deployment.get("status")),
-        }
-    return out
-
-
-def scaling_changes(samples: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The samples at which any deployment's running or target count changed (and the
-    first), as compact rows {t, phase, counts: {name: "running/target"}, load}."""
-    rows: list[dict[str, Any]] = []
-    previous: dict[str, str] | None = None
-    for sample in samples:
-        counts = {
-            name: f"{c.get('running')}/{c.get('target')}"
-            for name, c in sorted((sample.get("replicas") or {}).items())
-        }
-        if counts != previous:
-            rows.append(
-                {
-                    "t": sample.get("t"),
-                    "phase": sample.get("phase"),
-                    "counts": counts,
-                    "load": sample.get("load"),
-                }
-            )
-            previous = counts
-    return rows
-
-
-def at_rest(
-    counts: Mapping[str, Mapping[str, Any]], baseline: Mapping[str, Mapping[str, Any]]
-) -> bool:
-    """Every deployment back at its minimum (or where it started when it has none)."""
-    for name, now in counts.items():
-        floor = now.get("min")
-        if floor is None:
-            floor = (baseline.get(name) or {}).get("running")
-        if now.get("running") != floor or now.get("target") not in (None, floor):
-            return False
-    return bool(counts)
-
-
-def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """Nested dicts merged key by key; `override` wins."""
-    out = dict(base)
-    for key, value in override.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = deep_merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
 DEFAULT_SWEEP_MEETINGS = (10, 25, 50, 100, 200)
 
 
@@ -349,3 +146,45 @@ def parse_steps(
     if any(m < 1 or r <= 0 for m, r in steps):
         raise ValueError("meetings must be ≥ 1 and rates > 0")
     return sorted(steps, key=lambda step: step[0] * step[1])
+
+
+# Text load needs no Transcriber (a CPU and ~0.5 GB freed on a small node), and a term that
+# the glossary table answers would skip the explainer whose capacity is being measured.
+TEXT_APP_ARGS: dict[str, Any] = {
+    "transcriber": {"enabled": False},
+    "meetings": {"use_glossary": False},
+}
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Nested dicts merged key by key; `override` wins."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def stack_app_args(args: argparse.Namespace) -> dict[str, Any]:
+    """The args this script deploys the local stack with (not used with --url)."""
+    from glossify.cli.main import serve_config_args
+
+    merged: dict[str, Any] = dict(TEXT_APP_ARGS) if args.mode == "text" else {}
+    if args.config:
+        merged = deep_merge(merged, serve_config_args(args.config))
+    if args.app_args:
+        merged = deep_merge(merged, json.loads(args.app_args))
+    return merged
+
+
+def explainer_label(args: argparse.Namespace, app_args: dict[str, Any]) -> str:
+    if args.url:
+        return "whatever the stack at --url runs"
+    explainer = app_args.get("explainer") or {}
+    if explainer.get("backend", "local") != "local":
+        return str(explainer["backend"])
+    if args.tiny_llm:
+        return "local SmolLM2-135M (--tiny-llm)"
+    return f"local {explainer.get('model_path') or 'Qwen2.5-Coder-1.5B (packaged default)'}"
