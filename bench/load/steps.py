@@ -12,7 +12,7 @@ from typing import Any
 
 import aiohttp
 
-from bench import audio_streams
+from bench.audio_streams import cli as audio_streams
 from bench.common.processes import ResourceSampler, memory_snapshot, wait_machine_quiet
 from bench.common.stack import stop_meetings
 from bench.load.analysis import analyse_step, memory_rows, stop_summary

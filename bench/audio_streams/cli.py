@@ -492,7 +492,3 @@ def main(argv: list[str] | None = None) -> int:
     out.write_text(json.dumps(report, indent=1))
     print(f"\nwrote {out}")
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
