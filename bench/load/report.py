@@ -7,7 +7,7 @@ import argparse
 import json
 from typing import Any
 
-from bench.audio_streams import cli as audio_streams
+from bench.audio_streams import report as audio_streams
 from bench.common.paths import results_path
 from bench.common.table import Column, cell, format_table
 from bench.load.analysis import find_knee
