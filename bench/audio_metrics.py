@@ -80,7 +80,7 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
-def summary(values: Sequence[float]) -> dict[str, float | int | None]:
+def summary(values: Sequence[float]) -> dict[str, Any]:
     rounded = [round(v, 3) for v in values]
     return {
         "n": len(values),

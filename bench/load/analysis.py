@@ -155,7 +155,7 @@ def step_errors(runs: list[MeetingRun]) -> dict[str, Any]:
     error_events = [
         e for listener in listeners for _, e in listener.events if e.get("type") == "error"
     ]
-    counts = {
+    counts: dict[str, Any] = {
         "http_status": _count(str(r.status) for r in records if r.status and not r.ok),
         "http_exceptions": _count(r.error for r in records if r.error),
         "listeners_not_connected": sum(bool(lst.connect_error) for lst in listeners),

@@ -127,6 +127,11 @@ async def speak(
     timeout = aiohttp.ClientTimeout(total=args.http_timeout)
     gate = asyncio.Semaphore(args.max_in_flight)
     tasks: set[asyncio.Task[None]] = set()
+
+    def done(task: asyncio.Task[None]) -> None:
+        tasks.discard(task)
+        gate.release()
+
     while due < end:
         await asyncio.sleep(max(0.0, due - time.monotonic()))
         record = LineRecord(next(lines), due)
@@ -136,7 +141,7 @@ async def speak(
             post_line(session, base_url, run.meeting_id, record, live, timeout)
         )
         tasks.add(task)
-        task.add_done_callback(lambda t: (tasks.discard(t), gate.release()))
+        task.add_done_callback(done)
         due += period
     while tasks:
         await asyncio.gather(*list(tasks))

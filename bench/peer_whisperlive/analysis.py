@@ -25,8 +25,9 @@ def analyse_stream(
     sentences = sentence_latencies(finals, regions)
     texts = [line.text for line in finals]
     last_end = finals[-1].end if finals else 0.0
-    if run.has_pending_partial() and float(run.partial["start"]) >= last_end - 0.05:
-        texts.append(run.partial["text"].strip())  # the final partial, never completed
+    pending = run.partial if run.has_pending_partial() else None
+    if pending is not None and float(pending["start"]) >= last_end - 0.05:
+        texts.append(pending["text"].strip())  # the final partial, never completed
     return {
         "uid": run.uid,
         "finals": len(finals),
@@ -36,7 +37,7 @@ def analyse_stream(
         "last_frame_to_last_final": last_frame_to_final(
             run.last_frame_at - run.t0, sentences, regions
         ),
-        "pending_partial_at_end": run.partial["text"] if run.has_pending_partial() else None,
+        "pending_partial_at_end": pending["text"] if pending is not None else None,
         "send_lag_p95": round(percentile(run.send_lags, 95) or 0.0, 3),
         "send_lag_max": round(max(run.send_lags, default=0.0), 3),
         **transcript_quality(script, " ".join(texts)),
