@@ -24,5 +24,5 @@ WER show it.
 Modules: server (the WhisperLive subprocess), clients (the K streams), analysis (per stream, per
 K, the table), __main__ (the command line). The whole package runs in bench/.peer-venv: at import
 time only the standard library, numpy, psutil, websockets and the pure-Python bench.common,
-bench.audio_metrics, glossify.cli.local_stack and glossify.transcription.wer.
+bench.audio_metrics and glossify.transcription.wer (tests/bench/test_common.py checks it).
 """
