@@ -49,27 +49,23 @@ import re
 
 import spacy
 from spacy.language import Language
-from spacy.tokens import Doc, Span, Token
+from spacy.tokens import Doc, Token
 
 from glossify.terms.candidates import Candidate, normalize_term
 from glossify.terms.local.lexicon import (
-    ADDRESSEE_VERBS,
     GENERIC_NOUNS,
-    GREETINGS,
     NUMBER_WORDS,
     SITE_NOUNS,
     SITUATIONAL_ADJECTIVES,
-    SPEAKER_VERBS,
     is_english,
     zipf,
 )
 from glossify.terms.local.tokens import (
-    HYPHEN_JOINERS,
-    NOUNS,
     NUMBER_LABELS,
     PERIOD_CODE,
     PLACE_LABELS,
     TIME_AND_AMOUNT_LABELS,
+    chunk_segments,
     entity_labels,
     is_acronym_token,
     is_camel_case,
@@ -77,7 +73,12 @@ from glossify.terms.local.tokens import (
     is_code,
     is_common_noun,
     is_count,
+    is_in_person_slot,
+    is_mistagged_verb,
+    is_name_token,
+    is_nominal_modifier,
     is_noun_modifier,
+    is_shouting,
     is_strong_acronym,
     is_strong_form,
     merge_joined_tokens,
@@ -145,7 +146,7 @@ class LocalTermDetector:
             return []
         doc = merge_joined_tokens(self.nlp(text))
         out = _Collector()
-        shouting = self._is_shouting(doc)
+        shouting = is_shouting(doc)
         names = {} if shouting else self._name_runs(doc)
         if not shouting:
             self._strong_tokens(doc, out)
@@ -153,7 +154,7 @@ class LocalTermDetector:
             if keep and not (len(run) == 1 and is_strong_form(run[0])):
                 out.add(span_text(run), self._name_category(run), 0.8, run[0].idx)
         for chunk in doc.noun_chunks:
-            for segment in self._segments(chunk):
+            for segment in chunk_segments(chunk):
                 self._chunk(segment, names, out)
         self._rare_activities(doc, out)
         self._numbered_methods(doc, out)
@@ -166,12 +167,6 @@ class LocalTermDetector:
         return 0.8 + min(0.15, max(0.0, self.rare_zipf - zipf(word)) * 0.05)
 
     # -- surface forms --------------------------------------------------------------------------
-
-    @staticmethod
-    def _is_shouting(doc: Doc) -> bool:
-        """An all-capitals transcript makes every word look like an acronym or a name."""
-        words = [t.text for t in doc if t.is_alpha and len(t.text) > 1]
-        return len(words) >= 4 and sum(w.isupper() for w in words) > len(words) / 2
 
     @staticmethod
     def _strong_tokens(doc: Doc, out: _Collector) -> None:
@@ -211,17 +206,6 @@ class LocalTermDetector:
             i = run[-1].i + 1
         return runs
 
-    @staticmethod
-    def _name_token(token: Token) -> bool:
-        if is_strong_form(token):
-            return True
-        # "Jean-Luc": merged hyphenated names are names too.
-        return (
-            token.pos_ == "PROPN"
-            and token.text.replace("-", "").isalpha()
-            and is_capitalised(token)
-        )
-
     def _run_from(self, doc: Doc, i: int) -> list[Token]:
         run: list[Token] = []
         j = i
@@ -233,9 +217,9 @@ class LocalTermDetector:
                 and is_capitalised(token)
                 and not token.is_sent_start
                 and j + 1 < len(doc)
-                and self._name_token(doc[j + 1])
+                and is_name_token(doc[j + 1])
             )
-            if not (self._name_token(token) or number_lead):
+            if not (is_name_token(token) or number_lead):
                 break
             run.append(token)
             j += 1
@@ -248,12 +232,14 @@ class LocalTermDetector:
         if all(is_strong_form(t) for t in run) or any(is_camel_case(t.text) for t in run):
             return True
         last = run[-1]
-        if self._person_context(last):
+        if is_in_person_slot(last):
             return False
         following = last.doc[last.i + 1] if last.i + 1 < len(last.doc) else None
-        classifier = is_noun_modifier(last) and following is not None and is_common_noun(following)
-        if classifier and {following.lower_, last.head.lower_} & SITE_NOUNS:
-            return False  # "the Monterrey plant": a place, whatever NER says
+        classifier = False  # does the name classify the common noun after it?
+        if following is not None and is_noun_modifier(last) and is_common_noun(following):
+            if {following.lower_, last.head.lower_} & SITE_NOUNS:
+                return False  # "the Monterrey plant": a place, whatever NER says
+            classifier = True
         if "PERSON" in labels or (labels and labels <= NUMBER_LABELS):
             # The small model calls unknown tech names PERSON. A name that classifies a common
             # noun ("the Kafka consumer lag") is a product; a person is not used that way.
@@ -262,19 +248,6 @@ class LocalTermDetector:
             # A lone capitalised word NER cannot place is most often a colleague's name.
             return classifier
         return True
-
-    @staticmethod
-    def _person_context(token: Token) -> bool:
-        """Slots only people fill: "Minsu said", "ask Minsu", "thanks, Minsu", "Minsu's"."""
-        head = token.head
-        if token.dep_ == "nsubj" and head.lemma_.lower() in SPEAKER_VERBS:
-            return True
-        if token.dep_ in {"dobj", "dative"} and head.lemma_.lower() in ADDRESSEE_VERBS:
-            return True
-        if token.dep_ == "poss" and not token.ent_type_:
-            return True
-        previous = [t for t in token.doc[max(token.i - 2, 0) : token.i] if not t.is_punct]
-        return bool(previous) and previous[-1].lower_ in GREETINGS
 
     @staticmethod
     def _name_category(run: list[Token]) -> str:
@@ -286,17 +259,6 @@ class LocalTermDetector:
         return "Product"
 
     # -- noun chunks ----------------------------------------------------------------------------
-
-    @staticmethod
-    def _segments(chunk: Span) -> list[list[Token]]:
-        """Split coordinated chunks ("CI and Argo CD") into their conjuncts."""
-        segments: list[list[Token]] = [[]]
-        for token in chunk:
-            if token.pos_ == "CCONJ" or (token.is_punct and token.text not in HYPHEN_JOINERS):
-                segments.append([])
-            else:
-                segments[-1].append(token)
-        return [segment for segment in segments if segment]
 
     def _chunk(self, chunk: list[Token], names: NameRuns, out: _Collector) -> None:
         tokens = self._trim_chunk(chunk, names)
@@ -324,7 +286,7 @@ class LocalTermDetector:
             if tokens[k].pos_ in {"DET", "PRON", "PART"} or tokens[k].dep_ in {"poss", "case"}:
                 tokens = tokens[k + 1 :]
                 break
-        if len(tokens) > 1 and self._is_mistagged_verb(tokens[-1]):
+        if len(tokens) > 1 and is_mistagged_verb(tokens[-1]):
             tokens = tokens[:-1]
         # A generic head ("team", "issue") adds nothing; its modifiers may still be a term.
         while len(tokens) > 1 and tokens[-1].lower_ in GENERIC_NOUNS:
@@ -332,24 +294,6 @@ class LocalTermDetector:
         while tokens and self._strip_leading(tokens[0], names):
             tokens = tokens[1:]
         return tokens
-
-    @staticmethod
-    def _is_mistagged_verb(token: Token) -> bool:
-        """A chunk-final "noun" that is really the clause's verb.
-
-        Particles attach to verbs, not nouns ("the autoscaler kicks in"); and a plural noun as
-        the root of its sentence with no verb right after it ("the LLM hallucinates when ...")
-        leaves the sentence without a verb, so the tagger must have turned the verb into a noun.
-        """
-        doc = token.doc
-        following = doc[token.i + 1] if token.i + 1 < len(doc) else None
-        if following is not None and following.tag_ == "RP":
-            return True
-        return (
-            token.tag_ == "NNS"
-            and token.dep_ == "ROOT"
-            and (following is None or following.pos_ not in {"VERB", "AUX"})
-        )
 
     @staticmethod
     def _strip_leading(token: Token, names: NameRuns) -> bool:
@@ -383,7 +327,7 @@ class LocalTermDetector:
         if not is_common_noun(head):
             return  # proper-noun heads are names, handled by the name rules
         rarest = min(zipf(t.text) for t in tokens)
-        noun_modifier = any(self._nominal_modifier(t) for t in tokens[:-1])
+        noun_modifier = any(is_nominal_modifier(t) for t in tokens[:-1])
         text = span_text(tokens)
         if noun_modifier:
             confidence = 0.85 if rarest < self.rare_zipf else 0.7
@@ -392,15 +336,6 @@ class LocalTermDetector:
             # Adjective + noun is weaker evidence: "forward contracts", "canary release",
             # "weekly active users" need a rare-ish word or stacked classifying adjectives.
             out.add(text, "Skill", 0.6, tokens[0].idx)
-
-    @staticmethod
-    def _nominal_modifier(token: Token) -> bool:
-        """A modifier that acts as a noun: "feature" in "feature flag", "p99", and a merged
-        hyphenated modifier the parser attached as a noun ("click-through rate") even though
-        the tag of its last part (a verb or particle) is all spaCy kept."""
-        if token.pos_ in NOUNS or is_strong_form(token):
-            return True
-        return "-" in token.text and token.dep_ in {"compound", "nmod"}
 
     def _single_word(self, token: Token, out: _Collector) -> None:
         text = token.text

@@ -1,5 +1,5 @@
 """Token predicates of the local term detector: surface forms (acronym, CamelCase, code),
-parts of speech, spaCy entity labels, and spans of tokens."""
+parts of speech and parser slips, spaCy entity labels, and spans of tokens."""
 
 from __future__ import annotations
 
@@ -9,7 +9,12 @@ from collections.abc import Iterable, Sequence
 from spacy.tokens import Doc, Span, Token
 
 from glossify.terms.candidates import is_acronym
-from glossify.terms.local.lexicon import COMMON_ABBREVIATIONS
+from glossify.terms.local.lexicon import (
+    ADDRESSEE_VERBS,
+    COMMON_ABBREVIATIONS,
+    GREETINGS,
+    SPEAKER_VERBS,
+)
 
 # spaCy entity labels by what they name.
 PLACE_LABELS = frozenset({"GPE", "LOC", "FAC", "NORP"})
@@ -17,7 +22,7 @@ PLACE_LABELS = frozenset({"GPE", "LOC", "FAC", "NORP"})
 TIME_AND_AMOUNT_LABELS = frozenset({"DATE", "TIME", "MONEY", "PERCENT"})
 NUMBER_LABELS = frozenset({"CARDINAL", "ORDINAL", "QUANTITY"})
 
-HYPHEN_JOINERS = frozenset({"-", "/"})
+_HYPHEN_JOINERS = frozenset({"-", "/"})
 _CAMEL = re.compile(r"^[A-Za-z]*[a-z][A-Z]|^[A-Z]{2,}[a-z]")
 _QUANTITY_CODE = re.compile(
     r"^\d+(?:[.,]\d+)?(?:st|nd|rd|th|am|pm|s|k|m|bn|x|ms|kb|mb|gb|tb|kg|km|cm|mm|h|min)$",
@@ -27,7 +32,7 @@ _CODE = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9]{2,10}$")
 # Period codes (Q3, H1, FY24) are dates, whatever NER calls them.
 PERIOD_CODE = re.compile(r"^(?:Q[1-4]|H[12]|[FC]Y\d{2}(?:\d{2})?)$")
 _MODIFIER_DEPS = frozenset({"compound", "nmod", "amod"})
-NOUNS = frozenset({"NOUN", "PROPN"})
+_NOUNS = frozenset({"NOUN", "PROPN"})
 
 
 def is_acronym_token(text: str) -> bool:
@@ -83,7 +88,7 @@ def is_common_noun(token: Token) -> bool:
 
 def is_noun_modifier(token: Token) -> bool:
     """True for "Kafka" in "the Kafka consumer lag": it modifies a noun to its right."""
-    return token.dep_ in _MODIFIER_DEPS and token.head.pos_ in NOUNS and token.head.i > token.i
+    return token.dep_ in _MODIFIER_DEPS and token.head.pos_ in _NOUNS and token.head.i > token.i
 
 
 def entity_labels(tokens: Iterable[Token]) -> set[str]:
@@ -103,7 +108,7 @@ def merge_joined_tokens(doc: Doc) -> Doc:
         j = i
         while (
             j + 2 < len(doc)
-            and doc[j + 1].text in HYPHEN_JOINERS
+            and doc[j + 1].text in _HYPHEN_JOINERS
             and not doc[j].whitespace_
             and not doc[j + 1].whitespace_
             and doc[j].text[-1:].isalnum()
@@ -123,3 +128,68 @@ def merge_joined_tokens(doc: Doc) -> Doc:
 def span_text(tokens: Sequence[Token]) -> str:
     """Text of contiguous tokens as written (keeps the original spacing)."""
     return tokens[0].doc[tokens[0].i : tokens[-1].i + 1].text
+
+
+def is_shouting(doc: Doc) -> bool:
+    """An all-capitals transcript makes every word look like an acronym or a name."""
+    words = [t.text for t in doc if t.is_alpha and len(t.text) > 1]
+    return len(words) >= 4 and sum(w.isupper() for w in words) > len(words) / 2
+
+
+def is_name_token(token: Token) -> bool:
+    """A token that can be part of a name: a strong form, or a capitalised proper noun."""
+    if is_strong_form(token):
+        return True
+    # "Jean-Luc": merged hyphenated names are names too.
+    return token.pos_ == "PROPN" and token.text.replace("-", "").isalpha() and is_capitalised(token)
+
+
+def is_in_person_slot(token: Token) -> bool:
+    """Slots only people fill: "Minsu said", "ask Minsu", "thanks, Minsu", "Minsu's"."""
+    head = token.head
+    if token.dep_ == "nsubj" and head.lemma_.lower() in SPEAKER_VERBS:
+        return True
+    if token.dep_ in {"dobj", "dative"} and head.lemma_.lower() in ADDRESSEE_VERBS:
+        return True
+    if token.dep_ == "poss" and not token.ent_type_:
+        return True
+    previous = [t for t in token.doc[max(token.i - 2, 0) : token.i] if not t.is_punct]
+    return bool(previous) and previous[-1].lower_ in GREETINGS
+
+
+def chunk_segments(chunk: Span) -> list[list[Token]]:
+    """Split coordinated chunks ("CI and Argo CD") into their conjuncts."""
+    segments: list[list[Token]] = [[]]
+    for token in chunk:
+        if token.pos_ == "CCONJ" or (token.is_punct and token.text not in _HYPHEN_JOINERS):
+            segments.append([])
+        else:
+            segments[-1].append(token)
+    return [segment for segment in segments if segment]
+
+
+def is_mistagged_verb(token: Token) -> bool:
+    """A chunk-final "noun" that is really the clause's verb.
+
+    Particles attach to verbs, not nouns ("the autoscaler kicks in"); and a plural noun as
+    the root of its sentence with no verb right after it ("the LLM hallucinates when ...")
+    leaves the sentence without a verb, so the tagger must have turned the verb into a noun.
+    """
+    doc = token.doc
+    following = doc[token.i + 1] if token.i + 1 < len(doc) else None
+    if following is not None and following.tag_ == "RP":
+        return True
+    return (
+        token.tag_ == "NNS"
+        and token.dep_ == "ROOT"
+        and (following is None or following.pos_ not in {"VERB", "AUX"})
+    )
+
+
+def is_nominal_modifier(token: Token) -> bool:
+    """A modifier that acts as a noun: "feature" in "feature flag", "p99", and a merged
+    hyphenated modifier the parser attached as a noun ("click-through rate") even though
+    the tag of its last part (a verb or particle) is all spaCy kept."""
+    if token.pos_ in _NOUNS or is_strong_form(token):
+        return True
+    return "-" in token.text and token.dep_ in {"compound", "nmod"}
