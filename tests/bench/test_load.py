@@ -1,32 +1,29 @@
-"""The pure parts of bench/load.py: sentence pool, latency matching, summaries, knee, replicas."""
+"""The pure parts of bench.load: sentence pool, latency matching, summaries, knee, replicas."""
 
 from __future__ import annotations
 
 import itertools
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-
-from load_metrics import (
-    OPENERS,
-    SentLine,
-    at_rest,
-    deep_merge,
+from bench.load.analysis import (
+    analyse_step,
     find_knee,
+    stats,
+    stop_summary,
+    term_latencies,
+    transcript_latencies,
+)
+from bench.load.records import LineRecord, ListenerRun, MeetingRun, SentLine
+from bench.load.scaling import at_rest, replica_counts, scaling_changes
+from bench.load.workload import (
+    OPENERS,
+    deep_merge,
     load_sentences,
     meeting_lines,
     parse_steps,
-    replica_counts,
-    scaling_changes,
-    stats,
-    term_latencies,
-    transcript_latencies,
     with_opener,
 )
-
 from glossify.meetings.state import normalize_line
 
 POOL = [
@@ -178,10 +175,8 @@ def test_deep_merge() -> None:
 def test_step_analysis_and_stop_check_from_records() -> None:
     import argparse
 
-    import load
-
     line = "So, the Kafka consumer lag is up."
-    listener = load.ListenerRun(
+    listener = ListenerRun(
         events=[
             (10.1, {"type": "transcript", "seq": 1, "text": line, "is_final": True}),
             (12.0, {"type": "terms", "seq": 2, "entity": "Kafka", "domain": "eng",
@@ -191,16 +186,16 @@ def test_step_analysis_and_stop_check_from_records() -> None:
                     "source": "local"}),
         ]
     )  # fmt: skip
-    record = load.LineRecord(line, due=10.0, sent_at=10.0, done_at=10.05, status=200)
-    failed = load.LineRecord("x", due=11.0, sent_at=11.0, done_at=11.1, status=503)
-    run = load.MeetingRun("m-0", 0, lines=[record, failed], listeners=[listener])
+    record = LineRecord(line, due=10.0, sent_at=10.0, done_at=10.05, status=200)
+    failed = LineRecord("x", due=11.0, sent_at=11.0, done_at=11.1, status=503)
+    run = MeetingRun("m-0", 0, lines=[record, failed], listeners=[listener])
     run.stop_http, run.stop_status = 202, {"status": "done", "upserted": 1}
     args = argparse.Namespace(listeners=1, duration=10.0)
-    row = load.analyse_step([run], (1, 0.2), args)
+    row = analyse_step([run], (1, 0.2), args)
     assert row["lines_ok"] == 1 and row["errors"]["http_status"] == {"503": 1}
     assert row["errors"]["total"] == 1
     assert row["transcript_latency"]["p50"] == pytest.approx(0.1)
     assert row["term_latency"]["n"] == 2 and row["term_p50"] == pytest.approx(3.0)
-    stop = load.stop_summary([run], 3.0)
+    stop = stop_summary([run], 3.0)
     assert stop["all_done"] and stop["upserted_rows"] == 1
     assert stop["terms_after_upsert"] == 1 and stop["upserted_vs_shown_mismatch"] == []
