@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bench.common.paths import SHARED_AUDIO
+from bench.common.table import Column, cell
 from glossify.transcription.wer import wer
 
 DEFAULT_AUDIO = SHARED_AUDIO / "dev-meeting-hibari.wav"
@@ -170,3 +171,47 @@ def transcript_quality(script: Sequence[str], hypothesis: str) -> dict[str, Any]
 
 def pooled(values: Iterable[Iterable[float | None]]) -> list[float]:
     return [v for group in values for v in group if v is not None]
+
+
+def quality_per_k(streams: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The K streams' transcript_quality pooled: WER, jargon, sentences heard, finals."""
+    return {
+        "wer_mean": round(sum(s["wer"] for s in streams) / len(streams), 4),
+        "wer_worst": max(s["wer"] for s in streams),
+        "jargon_right_min": min(len(s["jargon_right"]) for s in streams),
+        "jargon_right_mean": round(sum(len(s["jargon_right"]) for s in streams) / len(streams), 2),
+        "sentences_heard_min": min(s["sentences_heard"] for s in streams),
+        "finals_per_stream": [s["finals"] for s in streams],
+    }
+
+
+# ---------------------------------------------------------------- the per-K table
+
+KRow = dict[str, Any]  # one K's row of analyse_k
+
+# The columns both live-audio benchmarks print: the latency ones first, last frame → last
+# final, and after each benchmark's own, send lag, transcript quality, resources, real time.
+LATENCY_COLUMNS: list[Column[KRow]] = [
+    Column("K", 2, lambda r: str(r["k"])),
+    Column("final p50", 9, lambda r: cell(r["final_latency"]["p50"])),
+    Column("p95", 6, lambda r: cell(r["final_latency"]["p95"])),
+    Column("sent p50", 8, lambda r: cell(r["sentence_latency"]["p50"])),
+    Column("p95", 6, lambda r: cell(r["sentence_latency"]["p95"])),
+]
+LAST_FINAL_COLUMN: Column[KRow] = Column(
+    "last→fin", 8, lambda r: cell(r["last_frame_to_last_final"]["max"])
+)
+QUALITY_COLUMNS: list[Column[KRow]] = [
+    Column("lag p95", 7, lambda r: cell(r["send_lag_p95_worst"])),
+    Column("WER", 6, lambda r: f"{r['wer_mean']:.3f}"),
+    Column("jargon", 6, lambda r: f"{r['jargon_right_min']:>3}/{len(JARGON)}"),
+    Column(
+        "heard",
+        5,
+        lambda r: f"{r['sentences_heard_min']:>3}/{len(r['streams'][0]['sentence_latency'])}",
+    ),
+    Column("CPU%", 5, lambda r: cell(r["resources"]["streaming"]["cpu_mean_pct"], 0)),
+    Column("RSS MiB", 7, lambda r: cell(r["resources"]["streaming"]["rss_peak_mib"], 0)),
+    Column("other%", 6, lambda r: cell(r["resources"]["streaming"].get("outside_cpu_mean_pct"), 0)),
+    Column("RT", 3, lambda r: "yes" if r["real_time"] else "no"),
+]

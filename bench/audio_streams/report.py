@@ -10,37 +10,21 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from bench.audio_metrics import LAST_FINAL_COLUMN, LATENCY_COLUMNS, QUALITY_COLUMNS, KRow
 from bench.common.paths import REPO_ROOT
 from bench.common.table import Column, cell, format_table
 
 PEER_PYTHON = REPO_ROOT / "bench" / ".peer-venv" / "bin" / "python"
-
-
 PEER_MODULE = "bench.peer_whisperlive"
 
 
-TABLE: list[Column[dict[str, Any]]] = [
-    Column("K", 2, lambda r: str(r["k"])),
-    Column("final p50", 9, lambda r: cell(r["final_latency"]["p50"])),
-    Column("p95", 6, lambda r: cell(r["final_latency"]["p95"])),
-    Column("sent p50", 8, lambda r: cell(r["sentence_latency"]["p50"])),
-    Column("p95", 6, lambda r: cell(r["sentence_latency"]["p95"])),
-    Column("last→fin", 8, lambda r: cell(r["last_frame_to_last_final"]["max"])),
+TABLE: list[Column[KRow]] = [
+    *LATENCY_COLUMNS,
+    LAST_FINAL_COLUMN,
     Column("term p50", 8, lambda r: cell(r["term_latency"]["p50"], 1)),
     Column("p95", 6, lambda r: cell(r["term_latency"]["p95"], 1)),
     Column("terms", 5, lambda r: str(sum(r["terms_per_stream"]))),
-    Column("lag p95", 7, lambda r: cell(r["send_lag_p95_worst"])),
-    Column("WER", 6, lambda r: f"{r['wer_mean']:.3f}"),
-    Column("jargon", 6, lambda r: f"{r['jargon_right_min']:>3}/15"),
-    Column(
-        "heard",
-        5,
-        lambda r: f"{r['sentences_heard_min']:>3}/{len(r['streams'][0]['sentence_latency'])}",
-    ),
-    Column("CPU%", 5, lambda r: cell(r["resources"]["streaming"]["cpu_mean_pct"], 0)),
-    Column("RSS MiB", 7, lambda r: cell(r["resources"]["streaming"]["rss_peak_mib"], 0)),
-    Column("other%", 6, lambda r: cell(r["resources"]["streaming"].get("outside_cpu_mean_pct"), 0)),
-    Column("RT", 3, lambda r: "yes" if r["real_time"] else "no"),
+    *QUALITY_COLUMNS,
 ]
 
 

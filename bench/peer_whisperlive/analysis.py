@@ -5,14 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from bench.audio_metrics import (
+    LAST_FINAL_COLUMN,
+    LATENCY_COLUMNS,
+    QUALITY_COLUMNS,
+    KRow,
     last_frame_to_final,
     percentile,
     pooled,
+    quality_per_k,
     sentence_latencies,
     summary,
     transcript_quality,
 )
-from bench.common.table import Column, cell, format_table
+from bench.common.table import Column, format_table
 from bench.peer_whisperlive.clients import PeerRun
 
 REALTIME_FINAL_P95_S = 5.0
@@ -63,34 +68,18 @@ def analyse_k(
         "last_frame_to_last_final": summary(pooled([last])),
         "last_sentence_missing": last_missing,
         "send_lag_p95_worst": max(s["send_lag_p95"] for s in streams),
-        "wer_mean": round(sum(s["wer"] for s in streams) / len(streams), 4),
-        "wer_worst": max(s["wer"] for s in streams),
-        "jargon_right_min": min(len(s["jargon_right"]) for s in streams),
-        "jargon_right_mean": round(sum(len(s["jargon_right"]) for s in streams) / k, 2),
-        "sentences_heard_min": min(s["sentences_heard"] for s in streams),
-        "finals_per_stream": [s["finals"] for s in streams],
+        **quality_per_k(streams),
         "real_time": heard_all and final_p95 is not None and final_p95 <= REALTIME_FINAL_P95_S,
         "resources": window,
         "streams": streams,
     }
 
 
-TABLE: list[Column[dict[str, Any]]] = [
-    Column("K", 2, lambda r: str(r["k"])),
-    Column("final p50", 9, lambda r: cell(r["final_latency"]["p50"])),
-    Column("p95", 6, lambda r: cell(r["final_latency"]["p95"])),
-    Column("sent p50", 8, lambda r: cell(r["sentence_latency"]["p50"])),
-    Column("p95", 6, lambda r: cell(r["sentence_latency"]["p95"])),
+TABLE: list[Column[KRow]] = [
+    *LATENCY_COLUMNS,
     Column("missing", 7, lambda r: str(r["sentences_missing"])),
-    Column("last→fin", 8, lambda r: cell(r["last_frame_to_last_final"]["max"])),
-    Column("lag p95", 7, lambda r: cell(r["send_lag_p95_worst"])),
-    Column("WER", 6, lambda r: f"{r['wer_mean']:.3f}"),
-    Column("jargon", 6, lambda r: f"{r['jargon_right_min']:>3}/15"),
-    Column("heard", 5, lambda r: f"{r['sentences_heard_min']:>3}/10"),
-    Column("CPU%", 5, lambda r: cell(r["resources"]["streaming"]["cpu_mean_pct"], 0)),
-    Column("RSS MiB", 7, lambda r: cell(r["resources"]["streaming"]["rss_peak_mib"], 0)),
-    Column("other%", 6, lambda r: cell(r["resources"]["streaming"].get("outside_cpu_mean_pct"), 0)),
-    Column("RT", 3, lambda r: "yes" if r["real_time"] else "no"),
+    LAST_FINAL_COLUMN,
+    *QUALITY_COLUMNS,
 ]
 
 
