@@ -22,6 +22,14 @@ def build_app(args: dict[str, Any]) -> Application:
     return build_graph(load_config(args))
 
 
+def _deployment(decorated: object) -> Deployment:
+    """A ``@serve.deployment`` class as what it is at run time: mypy does not apply class
+    decorators, so it takes the name for the plain class."""
+    if not isinstance(decorated, Deployment):
+        raise TypeError(f"{decorated!r} is not a Serve deployment")
+    return decorated
+
+
 def _backend_deployment(
     deployment: Deployment,
     remote: bool,
@@ -56,18 +64,21 @@ def build_graph(
     variables DefaultAzureCredential reads; a Serve config uses the application's runtime_env.
     """
     detector = _backend_deployment(
-        TermDetector,
+        _deployment(TermDetector),
         config.detector.backend != "local",
         backend_runtime_env,
         config.autoscaling.get("TermDetector"),
     ).bind(config.detector.model_dump())
     explainer = _backend_deployment(
-        TermExplainer,
+        _deployment(TermExplainer),
         config.explainer.backend != "local",
         backend_runtime_env,
         config.autoscaling.get("TermExplainer"),
     ).bind(config.explainer.model_dump())
     transcriber = (
-        Transcriber.bind(config.transcriber.model_dump()) if config.transcriber.enabled else None
+        _deployment(Transcriber).bind(config.transcriber.model_dump())
+        if config.transcriber.enabled
+        else None
     )
-    return GlossifyIngress.bind(detector, explainer, transcriber, config.model_dump())
+    ingress = _deployment(GlossifyIngress)
+    return ingress.bind(detector, explainer, transcriber, config.model_dump())

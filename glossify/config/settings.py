@@ -7,8 +7,14 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 
-from glossify.config.backends import DetectorConfig, ExplainerConfig, apply_environment
+from glossify.config.backends import (
+    MISSING_SETTING,
+    DetectorConfig,
+    ExplainerConfig,
+    apply_environment,
+)
 from glossify.config.base import ConfigError, Strict
 
 
@@ -18,48 +24,48 @@ class TranscriberConfig(Strict):
     model: str | None = None
     device: Literal["cpu", "cuda", "auto"] = "cpu"
     compute_type: str = "int8"
-    cpu_threads: int = Field(2, ge=1, le=64)
-    beam_size: int = Field(1, ge=1, le=10)
+    cpu_threads: int = Field(default=2, ge=1, le=64)
+    beam_size: int = Field(default=1, ge=1, le=10)
     # The encoder sees the utterance plus this margin instead of a padded 30 s window: on CPU
     # that is 4-5x cheaper per utterance and lets batching pay (1.5-1.7x for 10 windows),
     # with the same WER on utterance-aligned audio. None: the full 30 s window.
-    encoder_margin_s: float | None = Field(1.0, ge=0.5, le=30.0)
-    max_batch_size: int = Field(8, ge=1, le=64)
-    batch_wait_timeout_s: float = Field(0.02, ge=0.0, le=1.0)
+    encoder_margin_s: float | None = Field(default=1.0, ge=0.5, le=30.0)
+    max_batch_size: int = Field(default=8, ge=1, le=64)
+    batch_wait_timeout_s: float = Field(default=0.02, ge=0.0, le=1.0)
     # A partial that waited longer than this is out of date by the time it would be shown.
-    max_partial_wait_s: float = Field(1.5, gt=0.0, le=30.0)
+    max_partial_wait_s: float = Field(default=1.5, gt=0.0, le=30.0)
 
 
 class AudioConfig(Strict):
-    speech_threshold: float = Field(0.5, gt=0.0, lt=1.0)
-    min_silence_s: float = Field(0.5, ge=0.1, le=5.0)
-    max_utterance_s: float = Field(15.0, ge=2.0, le=29.0)
-    min_speech_s: float = Field(0.25, ge=0.0, le=5.0)
-    pre_roll_s: float = Field(0.2, ge=0.0, le=2.0)
-    partial_interval_s: float = Field(1.0, ge=0.2, le=10.0)
+    speech_threshold: float = Field(default=0.5, gt=0.0, lt=1.0)
+    min_silence_s: float = Field(default=0.5, ge=0.1, le=5.0)
+    max_utterance_s: float = Field(default=15.0, ge=2.0, le=29.0)
+    min_speech_s: float = Field(default=0.25, ge=0.0, le=5.0)
+    pre_roll_s: float = Field(default=0.2, ge=0.0, le=2.0)
+    partial_interval_s: float = Field(default=1.0, ge=0.2, le=10.0)
     partials: bool = True
     # A stream's partials may take at most this share of wall time (their round trip through
     # the Transcriber): on a busy machine they slow down and leave the CPU to finals and the
     # explainer (term p50 with one stream: 4.7 s without partials, 6.7 s at a fixed 1 s).
-    partial_max_share: float = Field(0.25, gt=0.0, le=1.0)
-    max_frame_seconds: float = Field(1.0, gt=0.0, le=10.0)
+    partial_max_share: float = Field(default=0.25, gt=0.0, le=1.0)
+    max_frame_seconds: float = Field(default=1.0, gt=0.0, le=10.0)
     # Finals waiting for the Transcriber per stream; beyond this the socket is read more slowly.
-    max_pending_finals: int = Field(8, ge=1, le=256)
-    hotwords: int = Field(40, ge=0, le=500)
+    max_pending_finals: int = Field(default=8, ge=1, le=256)
+    hotwords: int = Field(default=40, ge=0, le=500)
 
 
 class MeetingConfig(Strict):
-    shards: int = Field(2, ge=1, le=256)
-    workers_per_meeting: int = Field(3, ge=1, le=32)
-    queue_size: int = Field(64, ge=1, le=10_000)
-    recent_lines: int = Field(50, ge=1, le=10_000)
-    events_in_memory: int = Field(2000, ge=10, le=1_000_000)
-    max_line_chars: int = Field(5000, ge=100, le=100_000)
-    stop_drain_s: float = Field(120.0, ge=0.0, le=3600.0)
+    shards: int = Field(default=2, ge=1, le=256)
+    workers_per_meeting: int = Field(default=3, ge=1, le=32)
+    queue_size: int = Field(default=64, ge=1, le=10_000)
+    recent_lines: int = Field(default=50, ge=1, le=10_000)
+    events_in_memory: int = Field(default=2000, ge=10, le=1_000_000)
+    max_line_chars: int = Field(default=5000, ge=100, le=100_000)
+    stop_drain_s: float = Field(default=120.0, ge=0.0, le=3600.0)
     # From asking for an explanation to getting it, queueing behind other terms included.
-    term_timeout_s: float = Field(120.0, gt=0.0, le=3600.0)
-    explain_attempts: int = Field(2, ge=1, le=5)
-    idle_evict_s: float = Field(900.0, ge=1.0)
+    term_timeout_s: float = Field(default=120.0, gt=0.0, le=3600.0)
+    explain_attempts: int = Field(default=2, ge=1, le=5)
+    idle_evict_s: float = Field(default=900.0, ge=1.0)
     use_glossary: bool = True
     namespace: str = "glossify"
 
@@ -69,12 +75,12 @@ class AutoscalingOverrides(Strict):
     the benchmarks); unset fields keep the deployment's own. A Serve config's `deployments:`
     section still wins over these on `serve deploy`."""
 
-    min_replicas: int | None = Field(None, ge=0, le=1000)
-    max_replicas: int | None = Field(None, ge=1, le=1000)
-    target_ongoing_requests: float | None = Field(None, gt=0.0)
-    upscale_delay_s: float | None = Field(None, ge=0.0)
-    downscale_delay_s: float | None = Field(None, ge=0.0)
-    look_back_period_s: float | None = Field(None, gt=0.0)
+    min_replicas: int | None = Field(default=None, ge=0, le=1000)
+    max_replicas: int | None = Field(default=None, ge=1, le=1000)
+    target_ongoing_requests: float | None = Field(default=None, gt=0.0)
+    upscale_delay_s: float | None = Field(default=None, ge=0.0)
+    downscale_delay_s: float | None = Field(default=None, ge=0.0)
+    look_back_period_s: float | None = Field(default=None, gt=0.0)
 
     @model_validator(mode="after")
     def _bounds(self) -> AutoscalingOverrides:
@@ -92,7 +98,7 @@ class GlossifyConfig(Strict):
     transcriber: TranscriberConfig = TranscriberConfig()
     audio: AudioConfig = AudioConfig()
     meetings: MeetingConfig = MeetingConfig()
-    max_body_bytes: int = Field(256 * 1024, ge=1024, le=16 * 1024 * 1024)
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024, le=16 * 1024 * 1024)
     autoscaling: dict[Literal["TermDetector", "TermExplainer"], AutoscalingOverrides] = Field(
         default={}
     )
@@ -109,6 +115,12 @@ def _where(loc: tuple[Any, ...], sources: Mapping[tuple[str, ...], str]) -> str:
     path = ".".join(str(part) for part in loc) or "args"
     variable = sources.get(tuple(str(part) for part in loc))
     return f"{variable} ({path})" if variable else path
+
+
+def _problem(error: ErrorDetails, sources: Mapping[tuple[str, ...], str]) -> str:
+    if error["type"] == MISSING_SETTING:
+        return error["msg"]  # it names the variable and the setting itself
+    return f"{_where(tuple(error['loc']), sources)}: {error['msg']}"
 
 
 def load_config(
@@ -136,7 +148,5 @@ def load_config(
     try:
         return GlossifyConfig.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{_where(tuple(err['loc']), sources)}: {err['msg']}" for err in exc.errors()
-        )
+        problems = "; ".join(_problem(error, sources) for error in exc.errors())
         raise ConfigError(f"invalid Glossify config: {problems}") from None

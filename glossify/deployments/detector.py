@@ -6,9 +6,10 @@ from typing import Any
 
 from ray import serve
 
-from glossify.backends import MeasuredDetector, make_detector
+from glossify import metrics
 from glossify.config.backends import DetectorConfig
 from glossify.terms.candidates import Candidate
+from glossify.terms.detector import make_detector
 
 
 @serve.deployment(
@@ -25,10 +26,11 @@ from glossify.terms.candidates import Candidate
 class TermDetector:
     def __init__(self, config: dict[str, Any]) -> None:
         self._config = DetectorConfig.model_validate(config)
-        self._backend = MeasuredDetector(make_detector(self._config), self._config.backend)
+        self._backend = make_detector(self._config)
 
     async def detect(self, text: str, language: str | None) -> list[Candidate]:
-        return await self._backend.detect(text, language)
+        with metrics.timed(metrics.NER_LATENCY, metrics.NER_ERRORS, backend=self._config.backend):
+            return await self._backend.detect(text, language)
 
     def health(self) -> dict[str, Any]:
         return self._backend.health()

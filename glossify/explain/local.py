@@ -9,11 +9,12 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import xllamacpp as xlc
 
 from glossify import metrics
+from glossify.config.backends import ExplainerConfig
 from glossify.explain.answer import (
     Explanation,
     ExplanationError,
@@ -28,6 +29,7 @@ from glossify.explain.prompt import (
     language_name,
 )
 from glossify.explain.slots import NewestFirstSlots
+from glossify.weights.packaged import default_llm_path
 
 MIN_BODY_CHARS = 12
 TEMPERATURE = 0.2
@@ -74,7 +76,10 @@ class LocalExplainer:
         max_tokens: int = 96,
         max_chars: int = 280,
         queue_timeout_s: float | None = None,
+        deadline_s: float | None = None,
     ) -> None:
+        """``deadline_s``: how long a generation may take once it has a slot, unless a call
+        says otherwise; None waits for it."""
         path = Path(model_path)
         if not path.is_file():
             raise FileNotFoundError(f"model file not found: {path}")
@@ -84,9 +89,32 @@ class LocalExplainer:
         self._server = xlc.Server(_server_params(path, n_threads, ctx_per_slot, n_parallel))
         self._n_parallel = n_parallel
         self._queue_timeout_s = queue_timeout_s
+        self._deadline_s = deadline_s
         # Requests beyond the model's slots wait here, outside the deadline: the deadline is
         # for a generation that hangs, not for a burst of terms queued behind each other.
         self._slots = NewestFirstSlots(n_parallel)
+
+    @classmethod
+    def from_config(cls, config: ExplainerConfig) -> Self:
+        return cls(
+            config.model_path or default_llm_path(),
+            n_threads=config.n_threads,
+            ctx_per_slot=config.ctx_per_slot,
+            n_parallel=config.n_parallel,
+            max_tokens=config.max_tokens,
+            max_chars=config.max_chars,
+            queue_timeout_s=config.queue_timeout_s,
+            deadline_s=config.deadline_s,
+        )
+
+    async def start(self) -> None:
+        await self.warm_up()
+
+    def health(self) -> dict[str, Any]:
+        return {"backend": "local", "state": "ok"}
+
+    async def close(self) -> None:
+        return None
 
     async def warm_up(self) -> None:
         """Fill every slot's prompt cache with the fixed system prompt and example.
@@ -112,7 +140,7 @@ class LocalExplainer:
         }
 
     async def explain(
-        self, term: str, context: str, language: str | None, deadline_s: float
+        self, term: str, context: str, language: str | None, deadline_s: float | None = None
     ) -> Explanation:
         """Explain `term` as heard in `context`, or raise TimeoutError when the generation
         takes longer than `deadline_s` once it has a slot, or no slot frees up within the
@@ -121,6 +149,8 @@ class LocalExplainer:
         The native call cannot be interrupted: on timeout its worker thread runs on and its
         answer is dropped. `max_tokens` and the grammar's length bound cap that waste.
         """
+        if deadline_s is None:
+            deadline_s = self._deadline_s
         request = self.build_request(term, context, language)
         queued = time.monotonic()
         try:

@@ -12,12 +12,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 from azure.ai.textanalytics.aio import TextAnalyticsClient
 from azure.core.credentials import AzureKeyCredential
 
-from glossify.config.backends import AzureLanguageConfig
+from glossify.config.backends import AzureLanguageConfig, DetectorConfig
 from glossify.remote.azure_pipeline import client_options
 from glossify.remote.health import BackendHealth, describe_error
 from glossify.remote.micro_batch import MicroBatcher
@@ -61,8 +61,7 @@ class AzureTermDetector:
     def __init__(self, settings: AzureLanguageConfig, *, credential: Any = None) -> None:
         """``credential``: any azure-core credential; by default LANGUAGE_KEY's key or, without
         one, ``DefaultAzureCredential`` (managed identity, workload identity, az login, ...)."""
-        if not settings.endpoint:
-            raise ValueError("the azure detector needs an endpoint")
+        endpoint = settings.required("endpoint")
         self._settings = settings
         self._owned_credential: Any = None
         if credential is None:
@@ -76,18 +75,22 @@ class AzureTermDetector:
         if settings.api_version:
             options["api_version"] = settings.api_version
         self._client = TextAnalyticsClient(
-            settings.endpoint,
+            endpoint,
             credential,
             default_language=settings.default_language,
             **options,
         )
-        self._health = BackendHealth("azure", settings.endpoint)
+        self._health = BackendHealth("azure", endpoint)
         self._document_errors = 0
         self._batcher: MicroBatcher[_Document, list[_Entity] | None] = MicroBatcher(
             self._recognize,
             max_items=settings.max_batch_documents,
             window_s=settings.batch_window_s,
         )
+
+    @classmethod
+    def from_config(cls, config: DetectorConfig) -> Self:
+        return cls(config.azure)
 
     async def detect(self, text: str, language: str | None) -> list[Candidate]:
         lang = service_language(language, self._settings.default_language)

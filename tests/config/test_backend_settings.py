@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from glossify.app import REMOTE_BACKEND_CPUS, build_graph
+from glossify.config.backends import ExplainerConfig, OpenAIConfig
 from glossify.config.settings import ConfigError, load_config
 from tests.paths import REPO_ROOT
 
@@ -134,6 +135,22 @@ def test_missing_or_wrong_settings_fail_naming_them(
 ) -> None:
     with pytest.raises(ConfigError, match=message):
         load_config(args, env=env)
+
+
+def test_every_missing_setting_is_reported_at_once() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(AZURE, env=DB)
+    message = str(caught.value)
+    for variable in ("LANGUAGE_ENDPOINT", "PROJECT_ENDPOINT", "AGENT_NAME"):
+        assert f"{variable} is not set" in message
+
+
+def test_a_section_built_directly_checks_its_backend_the_same_way() -> None:
+    """What a replica does with its init args: the declaration load_config goes by."""
+    with pytest.raises(ValidationError, match="OPENAI_MODEL is not set"):
+        ExplainerConfig(backend="openai", openai=OpenAIConfig(base_url="http://llm/v1"))
+    # Only the selected backend's settings are required.
+    assert ExplainerConfig(backend="local").openai.base_url is None
 
 
 def test_the_cluster_serve_config_needs_the_azure_environment() -> None:

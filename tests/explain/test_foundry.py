@@ -7,9 +7,9 @@ import time
 import pytest
 from azure.ai.projects.aio import AIProjectClient
 
-from glossify.backends import start_explainer
 from glossify.config.backends import ExplainerConfig, FoundryConfig
 from glossify.explain.answer import ExplanationError
+from glossify.explain.explainer import start_explainer
 from glossify.explain.foundry import AgentNotFoundError, FoundryExplainer, ResponseFailed
 from tests.standins import StandIns, StaticTokenCredential
 from tests.standins.foundry import AGENTS, CANCELS, POLLS, RESPONSES, SCOPE_RESOURCE
