@@ -23,7 +23,8 @@ from faster_whisper import decode_audio
 
 from bench.audio_metrics import DEFAULT_AUDIO
 from bench.common.table import Column, format_table
-from glossify.transcription.engine import SAMPLE_RATE, SpeechEngine, SpeechRequest
+from glossify.transcription.engine import SpeechEngine
+from glossify.transcription.types import SAMPLE_RATE, SpeechRequest
 from glossify.transcription.wer import wer
 from glossify.weights.whisper import resolve_whisper_dir
 
