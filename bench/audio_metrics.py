@@ -1,9 +1,10 @@
 """Measurements shared by the live-audio benchmarks (Glossify and the WhisperLive peer): latency
-per line and per sentence, WER, jargon spelled right, sentences heard.
+per line and per sentence, WER, jargon spelled right, sentences heard, and the per-K table
+columns both print.
 
-Only the standard library and numpy at import time, so that both the project's venv and the
-peer's (`bench/.peer-venv`) can import it. WER comes from `glossify.transcription.wer`, which is
-pure Python.
+Only the standard library at import time (faster_whisper when speech_regions runs), so that
+both the project's venv and the peer's (`bench/.peer-venv`) can import it. WER comes from
+`glossify.transcription.wer`, which is pure Python.
 """
 
 from __future__ import annotations
