@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from ray.serve import Application
 from ray.serve.deployment import Deployment
 
-from glossify.config.settings import AutoscalingOverrides, ConfigError, GlossifyConfig, load_config
+from glossify.config.access import AccessConfigError, load_access_secrets
+from glossify.config.base import ConfigError
+from glossify.config.settings import AutoscalingOverrides, GlossifyConfig, load_config
 from glossify.deployments.detector import TermDetector
 from glossify.deployments.explainer import TermExplainer
 from glossify.deployments.ingress import GlossifyIngress
@@ -59,7 +62,8 @@ def build_graph(
     """The deployment graph for a validated config.
 
     The backends get their resolved settings (endpoints, secrets from the environment) through
-    their init args, so replicas on other nodes need no environment of their own.
+    their init args, and the ingress its access secrets (``GLOSSIFY_API_KEYS``,
+    ``GLOSSIFY_AUTH_SECRET``), so replicas on other nodes need no environment of their own.
     ``backend_runtime_env`` is for Python callers whose backend replicas need more, e.g. the
     variables DefaultAzureCredential reads; a Serve config uses the application's runtime_env.
     """
@@ -80,5 +84,12 @@ def build_graph(
         if config.transcriber.enabled
         else None
     )
-    ingress = _deployment(GlossifyIngress)
-    return ingress.bind(detector, explainer, transcriber, config.model_dump())
+    try:
+        secrets = load_access_secrets(os.environ, mode=config.auth.mode)
+    except AccessConfigError as exc:
+        raise ConfigError(str(exc)) from None
+    # A finite queue: past it an overloaded ingress refuses (503) instead of queueing for ever.
+    ingress = _deployment(GlossifyIngress).options(
+        max_queued_requests=config.auth.quotas.queued_requests
+    )
+    return ingress.bind(detector, explainer, transcriber, config.model_dump(), secrets)

@@ -90,9 +90,13 @@ def _ray_connected() -> bool:
 @cache
 def _instrument(metric: Metric) -> Any:
     if metric.serve:
-        from ray.serve import metrics as module
+        from ray.serve import metrics as serve_metrics
+
+        module: Any = serve_metrics
     else:
-        from ray.util import metrics as module
+        from ray.util import metrics as util_metrics
+
+        module = util_metrics
     tag_keys = (metric.tags if metric.serve else metric.tags + tuple(_host_labels)) or None
     if metric.kind == "counter":
         return module.Counter(metric.name, description=metric.description, tag_keys=tag_keys)
@@ -241,6 +245,13 @@ TERMS = Metric(
     ("source",),
     serve=False,
 )
+MEETING_QUOTA_REFUSALS = Metric(
+    "glossify_meeting_quota_refusals_total",
+    "counter",
+    "Lines, terms and meetings a meeting host refused by a quota (429 or an error event).",
+    ("quota",),
+    serve=False,
+)
 MEETING_LINES = Metric(
     "glossify_meeting_lines",
     "histogram",
@@ -322,7 +333,7 @@ def timed(latency: Metric, errors: Metric | None = None, **tags: str) -> Iterato
         yield
     except BaseException as exc:
         if errors is not None:
-            errors.inc(error=type(exc).__name__, **tags)
+            errors.inc(1.0, error=type(exc).__name__, **tags)
         raise
     finally:
         latency.observe(time.perf_counter() - started, **tags)

@@ -10,8 +10,13 @@ from typing import Any
 
 import pytest
 
+from tests.credentials import API_KEYS, SIGNING_SECRET
+
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+# Every app the tests build serves with authentication on, with these credentials.
+os.environ["GLOSSIFY_API_KEYS"] = API_KEYS
+os.environ["GLOSSIFY_AUTH_SECRET"] = SIGNING_SECRET
 
 
 @pytest.fixture(scope="session")

@@ -24,7 +24,8 @@ from bench.common.paths import results_path
 from bench.common.processes import ResourceSampler, descendants, machine_info, wait_machine_quiet
 from bench.peer_whisperlive.analysis import analyse_k, analyse_stream, table
 from bench.peer_whisperlive.clients import run_k
-from bench.peer_whisperlive.server import free_port, serve, server_process
+from bench.peer_whisperlive.server import serve, server_process
+from glossify.cli.local_stack import free_port
 
 QUIET_HELP = "before each K, wait until other processes use < this %% CPU (0: don't wait)"
 

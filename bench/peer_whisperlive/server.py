@@ -16,14 +16,6 @@ from pathlib import Path
 from bench.common.paths import REPO_ROOT
 
 
-def free_port() -> int:
-    """A loopback port nothing listens on, for the server. (glossify.cli.local_stack has the
-    project's free_port, but that module is not importable in the peer venv.)"""
-    with socket.create_server(("127.0.0.1", 0)) as sock:
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def serve(port: int, model: str, max_clients: int) -> None:
     """The server process (--serve): runs until killed."""
     import logging

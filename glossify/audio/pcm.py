@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import av
 import numpy as np
@@ -18,7 +19,7 @@ SUPPORTED_RATES: tuple[int, ...] = (8000, 16000, 22050, 24000, 32000, 44100, 480
 SUPPORTED_ENCODINGS = ("pcm_s16le", "pcm_f32le")
 
 # Explicit little-endian dtypes: the wire format is LE whatever the host is.
-_DTYPES = {"pcm_s16le": np.dtype("<i2"), "pcm_f32le": np.dtype("<f4")}
+_DTYPES: dict[str, np.dtype[Any]] = {"pcm_s16le": np.dtype("<i2"), "pcm_f32le": np.dtype("<f4")}
 # PyAV sample format names of the packed (interleaved) layouts matching the wire encodings.
 _AV_FORMATS = {"pcm_s16le": "s16", "pcm_f32le": "flt"}
 _EMPTY = np.zeros(0, dtype=np.float32)
@@ -74,7 +75,7 @@ def decode_frame(fmt: AudioFormat, frame: bytes, max_samples: int) -> np.ndarray
     samples = np.frombuffer(frame, dtype=_DTYPES[fmt.encoding])
     if fmt.encoding == "pcm_f32le" and not np.isfinite(samples).all():
         raise AudioFormatError("invalid_samples", "pcm_f32le frames must not contain NaN or inf")
-    return samples
+    return np.asarray(samples)
 
 
 def to_float32(samples: np.ndarray) -> np.ndarray:
@@ -86,7 +87,7 @@ def to_float32(samples: np.ndarray) -> np.ndarray:
 
 def pcm16(samples: np.ndarray) -> bytes:
     """Float samples in [-1, 1] → the wire's 16-bit little-endian PCM (what a client sends)."""
-    return (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2").tobytes()
+    return bytes((np.clip(samples, -1.0, 1.0) * 32767).astype("<i2").tobytes())
 
 
 class _Resampler:

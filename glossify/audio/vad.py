@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib.util
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnxruntime
@@ -27,7 +28,8 @@ CONTEXT = 64  # samples of the previous window the model sees in front of each w
 _MAX_WINDOWS_PER_CALL = 10000
 
 
-VadModel = onnxruntime.InferenceSession
+# onnxruntime ships no type information: the session is typed by what we call on it.
+VadModel = Any
 _MODEL_FILE = "silero_vad_v6.onnx"
 
 

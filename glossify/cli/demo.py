@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from glossify.cli.stream_client import CaptionPrinter, StreamReport, stream_file
+from glossify.cli.stream_client import CaptionPrinter, StreamReport, stream_file, ws_url
 
 STOP_WAIT_S = 300.0
 
@@ -20,11 +20,13 @@ def sample_meeting() -> Path:
     return Path(str(resources.files("glossify") / "assets" / "sample-meeting.wav"))
 
 
-async def run_demo_meeting(base_url: str, file: Path | None = None, *, fast: bool = False) -> None:
+async def run_demo_meeting(
+    base_url: str, credential: str, file: Path | None = None, *, fast: bool = False
+) -> None:
+    """``credential``: a service key that may host meetings and mint tokens."""
     meeting_id = f"demo-{int(time.time())}"
     path = file or sample_meeting()
-    print(f"Meeting {meeting_id}: streaming {path.name} in {'fast' if fast else 'real'} time")
-    print(f"(listen too: {base_url.replace('http', 'ws')}/meeting/{meeting_id}/ws)\n")
+    headers = {"Authorization": f"Bearer {credential}"}
     printer = CaptionPrinter()
     upserted = asyncio.Event()
 
@@ -33,7 +35,12 @@ async def run_demo_meeting(base_url: str, file: Path | None = None, *, fast: boo
         if event.get("type") in ("upsert_done", "upsert_error"):
             upserted.set()
 
-    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=base_url, timeout=30, headers=headers) as client:
+        (await client.post(f"/meeting/{meeting_id}/start")).raise_for_status()
+        minted = await client.post(f"/meeting/{meeting_id}/tokens", json={"role": "listener"})
+        listen = f"{ws_url(base_url, meeting_id)}?access_token={minted.json()['token']}"
+        print(f"Meeting {meeting_id}: streaming {path.name} in {'fast' if fast else 'real'} time")
+        print(f"(listen too: {listen})\n")
 
         async def stop_and_watch(_: StreamReport) -> None:
             print("\nStopping the meeting: explanations still in progress arrive first...")
@@ -42,7 +49,13 @@ async def run_demo_meeting(base_url: str, file: Path | None = None, *, fast: boo
                 await asyncio.wait_for(upserted.wait(), STOP_WAIT_S)
 
         report = await stream_file(
-            base_url, meeting_id, path, fast=fast, on_event=show, after_audio=stop_and_watch
+            base_url,
+            meeting_id,
+            path,
+            fast=fast,
+            on_event=show,
+            after_audio=stop_and_watch,
+            credential=credential,
         )
         status = (await client.get(f"/meeting/{meeting_id}/stop/status")).json()
         glossary = (await client.get(f"/meeting/{meeting_id}/terms")).json()["terms"]

@@ -19,6 +19,7 @@ from typing import Any
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 APP_NAME = "glossify"
+TOKEN_VARIABLE = "GLOSSIFY_TOKEN"
 
 
 def free_port() -> int:
@@ -83,6 +84,9 @@ def local_stack(app_args: dict[str, Any], host: str, port: int, dashboard: bool)
 
     Raises KeyboardInterrupt when SIGINT/SIGTERM arrive before the stack is ready."""
     prepare_local_env()
+    from glossify.access.local_secrets import default_home, ensure_local_secrets
+
+    os.environ.update(ensure_local_secrets(default_home()).environment())
     import ray
     from ray import serve
 
@@ -121,6 +125,17 @@ def local_stack(app_args: dict[str, Any], host: str, port: int, dashboard: bool)
                 raise KeyboardInterrupt
             yield base
         finally:
-            serve.shutdown()
+            serve.shutdown()  # type: ignore[no-untyped-call]  # untyped in Ray
             MeetingHosts(config.model_copy(update={"app_name": APP_NAME})).kill_all()
             ray.shutdown()
+
+
+def cli_credential(explicit: str | None = None) -> str:
+    """What the CLI sends as its Bearer credential: ``explicit`` (``--token``), else
+    ``GLOSSIFY_TOKEN``, else the local service key under GLOSSIFY_HOME (made on first use)."""
+    chosen = explicit or os.environ.get(TOKEN_VARIABLE)
+    if chosen:
+        return chosen
+    from glossify.access.local_secrets import default_home, ensure_local_secrets
+
+    return ensure_local_secrets(default_home()).cli_key.get_secret_value()

@@ -11,12 +11,14 @@ from typing import Any
 
 import yaml
 
+from glossify.access.local_secrets import SECRETS_DIRECTORY, SERVICE_KEY_FILE, default_home
 from glossify.cli.local_stack import (
     APP_NAME,
     DEFAULT_HOST,
     DEFAULT_PORT,
     DEMO_RUNNING,
     STOP,
+    cli_credential,
     local_stack,
 )
 
@@ -40,6 +42,8 @@ def _app_args(config_path: Path | None) -> dict[str, Any]:
 def run_up(args: argparse.Namespace) -> None:
     with local_stack(_app_args(args.config), args.host, args.port, args.dashboard) as base:
         print(f"Glossify is up on {base} (Ctrl-C stops it)", flush=True)
+        key_file = default_home() / SECRETS_DIRECTORY / SERVICE_KEY_FILE
+        print(f"API calls send 'Authorization: Bearer <key>'; the local key is in {key_file}")
         while not STOP.wait(1.0):
             pass
         print("Shutting down...", flush=True)
@@ -62,6 +66,7 @@ def run_stream(args: argparse.Namespace) -> None:
             fast=args.fast,
             language=args.language,
             on_event=CaptionPrinter(),
+            credential=cli_credential(args.token),
         )
     )
     print(
@@ -76,7 +81,7 @@ def run_demo(args: argparse.Namespace) -> None:
     with local_stack(_app_args(args.config), args.host, args.port, args.dashboard) as base:
         print(f"Glossify is up on {base}; streaming the sample meeting...", flush=True)
         DEMO_RUNNING.set()
-        asyncio.run(run_demo_meeting(base, args.file, fast=args.fast))
+        asyncio.run(run_demo_meeting(base, cli_credential(), args.file, fast=args.fast))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -94,6 +99,11 @@ def main(argv: list[str] | None = None) -> None:
     stream.add_argument("--url", default=f"http://{DEFAULT_HOST}:{DEFAULT_PORT}")
     stream.add_argument("--fast", action="store_true", help="send as fast as accepted")
     stream.add_argument("--language", default=None, help="e.g. en, ko (default: detect)")
+    stream.add_argument(
+        "--token",
+        default=None,
+        help="speaker token or service key (default: $GLOSSIFY_TOKEN, else the local key)",
+    )
 
     demo = commands.add_parser("demo", help="run the local stack on a sample jargon meeting")
     demo.add_argument("--file", type=Path, default=None, help="another recording to use")

@@ -11,8 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-import numpy as np
 import websockets
+from websockets.typing import Subprotocol
+
+from glossify.access.principal import ACCESS_TOKEN_SUBPROTOCOL_PREFIX, GLOSSIFY_SUBPROTOCOL
+from glossify.audio.pcm import pcm16
 
 SAMPLE_RATE = 16_000
 FRAME_S = 0.1
@@ -25,7 +28,18 @@ def decode_pcm16(path: Path) -> bytes:
     from faster_whisper import decode_audio
 
     samples = decode_audio(str(path), sampling_rate=SAMPLE_RATE)
-    return (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2").tobytes()
+    return pcm16(samples)
+
+
+def socket_subprotocols(credential: str | None) -> list[Subprotocol] | None:
+    """What a client offers to carry its credential in the handshake (browsers cannot set an
+    Authorization header on a WebSocket; a URL would put it in logs)."""
+    if credential is None:
+        return None
+    return [
+        Subprotocol(GLOSSIFY_SUBPROTOCOL),
+        Subprotocol(ACCESS_TOKEN_SUBPROTOCOL_PREFIX + credential),
+    ]
 
 
 def ws_url(base_url: str, meeting_id: str) -> str:
@@ -87,13 +101,18 @@ async def stream_file(
     language: str | None = None,
     on_event: Callable[[dict[str, Any]], None] | None = None,
     after_audio: Callable[[StreamReport], Awaitable[None]] | None = None,
+    credential: str | None = None,
 ) -> StreamReport:
-    """``after_audio`` runs once the server has every line, while events are still read."""
+    """``after_audio`` runs once the server has every line, while events are still read.
+    ``credential`` (a service key or speaker token) travels as a WebSocket subprotocol entry,
+    never in the URL."""
     pcm = decode_pcm16(path)
     report = StreamReport(audio_seconds=len(pcm) / 2 / SAMPLE_RATE)
     flushed = asyncio.Event()
 
-    async with websockets.connect(ws_url(base_url, meeting_id), max_size=2**22) as ws:
+    async with websockets.connect(
+        ws_url(base_url, meeting_id), max_size=2**22, subprotocols=socket_subprotocols(credential)
+    ) as ws:
         ready = json.loads(await ws.recv())
         if ready.get("type") != "ready":
             raise RuntimeError(f"the server did not accept the stream: {ready}")

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
+from glossify.config.access import AccessConfig
 from glossify.config.backends import (
     MISSING_SETTING,
     DetectorConfig,
@@ -102,6 +103,8 @@ class GlossifyConfig(Strict):
     autoscaling: dict[Literal["TermDetector", "TermExplainer"], AutoscalingOverrides] = Field(
         default={}
     )
+    # Who may call, from where, and how much (secrets stay out: they come from the env).
+    auth: AccessConfig = AccessConfig()
 
     @field_validator("database_url")
     @classmethod

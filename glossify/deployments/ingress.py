@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from ray import serve
 from ray.serve.handle import DeploymentHandle
 from starlette.applications import Starlette
 
+from glossify.config.access import AccessSecrets
 from glossify.config.settings import GlossifyConfig
 from glossify.meetings.hosts import MeetingHosts
 from glossify.protocol import PROTOCOL_VERSION
 from glossify.transcription.types import SpeechRequest, SpeechResult
+from glossify.web.gate import AccessGate
 from glossify.web.routes import build_http_app
 from glossify.web.websocket import AudioSupport
+
+log = logging.getLogger(__name__)
 
 HEALTH_TIMEOUT_S = 5.0
 
@@ -22,14 +27,16 @@ HEALTH_TIMEOUT_S = 5.0
 class ServeTranscriber:
     """The Transcriber deployment seen by audio streams."""
 
-    def __init__(self, handle: DeploymentHandle) -> None:
+    def __init__(self, handle: DeploymentHandle[Any]) -> None:
         self._handle = handle
 
     async def final(self, request: SpeechRequest) -> SpeechResult:
-        return await self._handle.transcribe_final.remote(request)
+        result: SpeechResult = await self._handle.transcribe_final.remote(request)
+        return result
 
     async def partial(self, request: SpeechRequest, sent_at: float) -> SpeechResult:
-        return await self._handle.transcribe_partial.remote((request, sent_at))
+        result: SpeechResult = await self._handle.transcribe_partial.remote((request, sent_at))
+        return result
 
 
 # One open WebSocket is one ongoing request, so the ingress must admit thousands.
@@ -38,13 +45,20 @@ class ServeTranscriber:
 class GlossifyIngress:
     def __init__(
         self,
-        detector: DeploymentHandle,
-        explainer: DeploymentHandle,
-        transcriber: DeploymentHandle | None,
+        detector: DeploymentHandle[Any],
+        explainer: DeploymentHandle[Any],
+        transcriber: DeploymentHandle[Any] | None,
         config: dict[str, Any],
+        access_secrets: AccessSecrets | None,
     ) -> None:
+        """``access_secrets`` (service keys, signing secrets) come from the app builder's
+        environment, so that replicas on other nodes need none of their own."""
         app_name = serve.get_replica_context().app_name
         self._config = GlossifyConfig.model_validate({**config, "app_name": app_name})
+        self._gate = AccessGate(self._config.auth, access_secrets)
+        warning = self._config.auth.startup_warning()
+        if warning:
+            log.warning(warning)
         self._backends = {"detector": detector, "explainer": explainer}
         self._hosts = MeetingHosts(self._config)
         self._audio: AudioSupport | None = None
@@ -57,7 +71,9 @@ class GlossifyIngress:
             )
 
     def __serve_build_asgi_app__(self) -> Starlette:
-        return build_http_app(self._hosts, self._config.max_body_bytes, self._health, self._audio)
+        return build_http_app(
+            self._hosts, self._gate, self._config.max_body_bytes, self._health, self._audio
+        )
 
     async def _health(self) -> dict[str, Any]:
         report: dict[str, Any] = {"status": "ok", "protocol": PROTOCOL_VERSION}

@@ -56,6 +56,8 @@ class Transcriber:
             encoder_margin_s=self._config.encoder_margin_s,
         )
         self._turns = FinalsFirst()
+        # @serve.batch methods carry these setters; mypy sees the plain function.
+        batched: Any
         for batched in (self.transcribe_final, self.transcribe_partial):
             batched.set_max_batch_size(self._config.max_batch_size)
             batched.set_batch_wait_timeout_s(self._config.batch_wait_timeout_s)

@@ -18,6 +18,7 @@ from typing import Any
 from ray import serve
 
 from glossify import metrics
+from glossify.access.limits import RateLimiter
 from glossify.config.settings import GlossifyConfig
 from glossify.meetings.live import LiveMeeting, Refused
 from glossify.store.postgres import Store
@@ -53,14 +54,17 @@ class ServeBackends:
         self._explainer = serve.get_deployment_handle("TermExplainer", app_name=app_name)
 
     async def detect(self, text: str, language: str | None) -> list[Candidate]:
-        return await self._detector.detect.remote(text, language)
+        found: list[Candidate] = await self._detector.detect.remote(text, language)
+        return found
 
     async def explain(self, term: str, context: str, language: str | None) -> dict[str, str]:
-        return await self._explainer.explain.remote(term, context, language)
+        answer: dict[str, str] = await self._explainer.explain.remote(term, context, language)
+        return answer
 
 
 def _refused(exc: Refused) -> dict[str, Any]:
-    return {"refused": {"status": exc.status, "code": exc.code, "message": exc.message}}
+    refused = {"status": exc.status, "code": exc.code, "message": exc.message}
+    return {"refused": {**refused, "retry_after_s": exc.retry_after_s}}
 
 
 class MeetingHost:
@@ -76,6 +80,8 @@ class MeetingHost:
         self._sweeper: asyncio.Task[None] | None = None
         self._gauges: asyncio.Task[None] | None = None
         self._glossary_cache: tuple[float, list[str]] = (float("-inf"), [])
+        quotas = self._config.auth.quotas
+        self._line_rate = RateLimiter(quotas.lines_per_s, quotas.lines_burst)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -137,11 +143,22 @@ class MeetingHost:
         if record is None:
             if not create:
                 return None
+            if len(self._meetings) >= self._config.auth.quotas.meetings_per_shard:
+                metrics.MEETING_QUOTA_REFUSALS.inc(quota="meetings_per_shard")
+                raise Refused(429, "too_many_meetings", "no room for another meeting right now")
             await store.open_meeting(meeting_id, None)
             return await self._load(store, meeting_id, create=False)
         assert record is not None and self._backends is not None
-        meeting = LiveMeeting(record, store, self._backends, self._config)
+        meeting = LiveMeeting(record, store, self._backends, self._config, self._line_rate)
         self._meetings[meeting_id] = meeting
+        return meeting
+
+    async def _reachable(self, meeting_id: str, create: bool) -> LiveMeeting:
+        """The meeting, created first when the caller may create meetings; else 404."""
+        if not create:
+            return await self._existing(meeting_id)
+        meeting = await self._meeting(meeting_id, create=True)
+        assert meeting is not None
         return meeting
 
     async def _existing(self, meeting_id: str) -> LiveMeeting:
@@ -158,21 +175,26 @@ class MeetingHost:
         return {"shard": self._shard, "pid": os.getpid(), "meetings": len(self._meetings)}
 
     async def start(self, meeting_id: str, language: str | None) -> dict[str, Any]:
-        meeting = await self._meeting(meeting_id, create=True)
-        assert meeting is not None
+        try:
+            meeting = await self._reachable(meeting_id, create=True)
+        except Refused as exc:
+            return _refused(exc)
         if language is not None:
             await meeting.set_language(language)
         return {"status": "ok", "meeting_id": meeting_id}
 
-    async def open(self, meeting_id: str) -> dict[str, Any]:
-        meeting = await self._meeting(meeting_id, create=True)
-        assert meeting is not None
+    async def open(self, meeting_id: str, create: bool) -> dict[str, Any]:
+        try:
+            meeting = await self._reachable(meeting_id, create)
+        except Refused as exc:
+            return _refused(exc)
         return {"last_seq": meeting.state.log.last_seq, "language": meeting.state.language}
 
-    async def submit_line(self, meeting_id: str, line: dict[str, Any]) -> dict[str, Any]:
+    async def submit_line(
+        self, meeting_id: str, line: dict[str, Any], create: bool
+    ) -> dict[str, Any]:
         try:
-            meeting = await self._meeting(meeting_id, create=True)
-            assert meeting is not None
+            meeting = await self._reachable(meeting_id, create)
             seq = await meeting.submit_line(**line)
         except Refused as exc:
             return _refused(exc)
@@ -180,20 +202,23 @@ class MeetingHost:
         metrics.LINES.inc(kind=kind)
         return {"status": "ok", "duplicate": True} if seq is None else {"status": "ok", "seq": seq}
 
-    async def add_terms(self, meeting_id: str, terms: list[dict[str, Any]]) -> dict[str, Any]:
+    async def add_terms(
+        self, meeting_id: str, terms: list[dict[str, Any]], create: bool, to_glossary: bool
+    ) -> dict[str, Any]:
         try:
-            meeting = await self._meeting(meeting_id, create=True)
-            assert meeting is not None
+            meeting = await self._reachable(meeting_id, create)
             added = 0
             for term in terms:
-                added += await meeting.add_external_term(**term)
+                added += await meeting.add_external_term(**term, to_glossary=to_glossary)
         except Refused as exc:
             return _refused(exc)
         return {"status": "ok", "accepted": added}
 
     async def events_after(self, meeting_id: str, since: int, wait_s: float) -> dict[str, Any]:
-        meeting = await self._meeting(meeting_id, create=True)
-        assert meeting is not None
+        try:
+            meeting = await self._existing(meeting_id)
+        except Refused as exc:
+            return _refused(exc)
         meeting.listeners += 1
         try:
             events = await meeting.events_after(since, MAX_EVENTS_PER_POLL, wait_s)
@@ -204,8 +229,11 @@ class MeetingHost:
 
     async def hotwords(self, meeting_id: str, limit: int) -> dict[str, Any]:
         """Terms to spell right: this meeting's first, then the organisation's glossary."""
-        meeting = await self._meeting(meeting_id, create=True)
-        assert meeting is not None and self._store is not None
+        try:
+            meeting = await self._existing(meeting_id)
+        except Refused as exc:
+            return _refused(exc)
+        assert self._store is not None
         words = list(dict.fromkeys(meeting.term_names()))[:limit]
         if len(words) < limit:
             for term in await self._glossary_terms():
@@ -238,21 +266,26 @@ class MeetingHost:
             return _refused(exc)
         return meeting.state.stop_status_body()
 
-    async def glossary(self, meeting_id: str) -> dict[str, Any]:
-        return await self._read_journal(meeting_id, "terms", Store.meeting_terms)
+    async def glossary(self, meeting_id: str, after: int, limit: int) -> dict[str, Any]:
+        return await self._read_page(meeting_id, "terms", Store.meeting_terms, after, limit)
 
-    async def transcript(self, meeting_id: str) -> dict[str, Any]:
-        return await self._read_journal(meeting_id, "lines", Store.transcript)
+    async def transcript(self, meeting_id: str, after: int, limit: int) -> dict[str, Any]:
+        return await self._read_page(meeting_id, "lines", Store.transcript, after, limit)
 
-    async def _read_journal(
+    async def _read_page(
         self,
         meeting_id: str,
         key: str,
-        read: Callable[[Store, str], Awaitable[list[dict[str, Any]]]],
+        read: Callable[[Store, str, int, int], Awaitable[list[dict[str, Any]]]],
+        after: int,
+        limit: int,
     ) -> dict[str, Any]:
         try:
             await self._existing(meeting_id)
         except Refused as exc:
             return _refused(exc)
         assert self._store is not None
-        return {"meeting_id": meeting_id, key: await read(self._store, meeting_id)}
+        items = await read(self._store, meeting_id, after, limit)
+        # A full page may have more after it: the client asks again with after=next_after.
+        next_after = items[-1]["seq"] if len(items) == limit else None
+        return {"meeting_id": meeting_id, key: items, "next_after": next_after}

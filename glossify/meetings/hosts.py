@@ -20,33 +20,31 @@ log = logging.getLogger(__name__)
 RETRY_DELAYS_S = (0.2, 0.5, 1.0, 2.0, 3.0, 5.0, 5.0, 5.0)
 
 # One remote call on a host's actor handle, e.g. ``lambda host: host.open.remote(mid)``.
-HostCall = Callable[[ActorHandle], ObjectRef]
+HostCall = Callable[[ActorHandle[MeetingHost]], ObjectRef[dict[str, Any]]]
 
 
 class MeetingHosts:
     def __init__(self, config: GlossifyConfig) -> None:
         self._config = config
-        self._handles: dict[int, ActorHandle] = {}
+        self._handles: dict[int, ActorHandle[MeetingHost]] = {}
 
     def shard(self, meeting_id: str) -> int:
         return shard_of(meeting_id, self._config.meetings.shards)
 
-    def handle(self, shard: int) -> ActorHandle:
+    def handle(self, shard: int) -> ActorHandle[MeetingHost]:
         handle = self._handles.get(shard)
         if handle is None:
-            handle = (
-                ray.remote(MeetingHost)
-                .options(
-                    name=host_name(self._config.app_name, shard),
-                    namespace=self._config.meetings.namespace,
-                    lifetime="detached",
-                    get_if_exists=True,
-                    max_restarts=-1,
-                    max_concurrency=100_000,
-                    num_cpus=0,
-                )
-                .remote(shard, self._config.model_dump_json())
-            )
+            # ray.remote's stubs type an actor class as the class itself.
+            actor: Any = ray.remote(MeetingHost)
+            handle = actor.options(
+                name=host_name(self._config.app_name, shard),
+                namespace=self._config.meetings.namespace,
+                lifetime="detached",
+                get_if_exists=True,
+                max_restarts=-1,
+                max_concurrency=100_000,
+                num_cpus=0,
+            ).remote(shard, self._config.model_dump_json())
             self._handles[shard] = handle
         return handle
 
@@ -55,14 +53,23 @@ class MeetingHosts:
     async def start(self, meeting_id: str, language: str | None) -> dict[str, Any]:
         return await self._call(meeting_id, lambda host: host.start.remote(meeting_id, language))
 
-    async def open(self, meeting_id: str) -> dict[str, Any]:
-        return await self._call(meeting_id, lambda host: host.open.remote(meeting_id))
+    async def open(self, meeting_id: str, create: bool) -> dict[str, Any]:
+        return await self._call(meeting_id, lambda host: host.open.remote(meeting_id, create))
 
-    async def submit_line(self, meeting_id: str, line: dict[str, Any]) -> dict[str, Any]:
-        return await self._call(meeting_id, lambda host: host.submit_line.remote(meeting_id, line))
+    async def submit_line(
+        self, meeting_id: str, line: dict[str, Any], create: bool
+    ) -> dict[str, Any]:
+        return await self._call(
+            meeting_id, lambda host: host.submit_line.remote(meeting_id, line, create)
+        )
 
-    async def add_terms(self, meeting_id: str, terms: list[dict[str, Any]]) -> dict[str, Any]:
-        return await self._call(meeting_id, lambda host: host.add_terms.remote(meeting_id, terms))
+    async def add_terms(
+        self, meeting_id: str, terms: list[dict[str, Any]], create: bool, to_glossary: bool
+    ) -> dict[str, Any]:
+        return await self._call(
+            meeting_id,
+            lambda host: host.add_terms.remote(meeting_id, terms, create, to_glossary),
+        )
 
     async def events_after(self, meeting_id: str, since: int, wait_s: float) -> dict[str, Any]:
         return await self._call(
@@ -78,11 +85,15 @@ class MeetingHosts:
     async def stop_status(self, meeting_id: str) -> dict[str, Any]:
         return await self._call(meeting_id, lambda host: host.stop_status.remote(meeting_id))
 
-    async def glossary(self, meeting_id: str) -> dict[str, Any]:
-        return await self._call(meeting_id, lambda host: host.glossary.remote(meeting_id))
+    async def glossary(self, meeting_id: str, after: int, limit: int) -> dict[str, Any]:
+        return await self._call(
+            meeting_id, lambda host: host.glossary.remote(meeting_id, after, limit)
+        )
 
-    async def transcript(self, meeting_id: str) -> dict[str, Any]:
-        return await self._call(meeting_id, lambda host: host.transcript.remote(meeting_id))
+    async def transcript(self, meeting_id: str, after: int, limit: int) -> dict[str, Any]:
+        return await self._call(
+            meeting_id, lambda host: host.transcript.remote(meeting_id, after, limit)
+        )
 
     async def ping_all(self) -> list[dict[str, Any]]:
         shards = range(self._config.meetings.shards)

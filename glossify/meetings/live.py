@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from glossify import metrics
+from glossify.access.limits import RateLimiter
 from glossify.config.settings import GlossifyConfig
 from glossify.meetings.line_queue import LineQueue
 from glossify.meetings.state import (
@@ -45,16 +46,25 @@ class Backends(Protocol):
 
 
 class Refused(Exception):
-    """A request the meeting cannot take in its current state (becomes a 4xx)."""
+    """A request the meeting cannot take in its current state (becomes a 4xx); a 429 may say
+    when to try again."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, retry_after_s: float | None = None
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+        self.retry_after_s = retry_after_s
 
 
 class LiveMeeting:
     def __init__(
-        self, record: MeetingRecord, store: Store, backends: Backends, config: GlossifyConfig
+        self,
+        record: MeetingRecord,
+        store: Store,
+        backends: Backends,
+        config: GlossifyConfig,
+        line_rate: RateLimiter,
     ) -> None:
         meetings = config.meetings
         self.id = record.meeting_id
@@ -73,6 +83,8 @@ class LiveMeeting:
         self._store = store
         self._backends = backends
         self._config = config
+        self._quotas = config.auth.quotas
+        self._line_rate = line_rate
         self._rules = FilterRules(
             allowed_categories=frozenset(config.detector.allowed_categories),
             min_confidence=config.detector.min_confidence,
@@ -139,6 +151,7 @@ class LiveMeeting:
             limit = self._config.meetings.max_line_chars
             raise Refused(413, "line_too_long", f"a line holds at most {limit} characters")
         self._require_accepting()
+        self._take_line_quota(is_final)
         event = transcript_event(
             text,
             is_final=is_final,
@@ -163,19 +176,50 @@ class LiveMeeting:
             self.state.line_count = line_no
             self.state.recent_lines.add(norm)
         self.lines.offer(line_no, stamped)
-        return stamped["seq"]
+        seq: int = stamped["seq"]
+        return seq
+
+    def _take_line_quota(self, is_final: bool) -> None:
+        wait_s = self._line_rate.take(self.id, time.monotonic())
+        if wait_s is not None:
+            metrics.MEETING_QUOTA_REFUSALS.inc(quota="lines_per_s")
+            raise Refused(
+                429,
+                "line_rate_limited",
+                f"this meeting takes at most {self._quotas.lines_per_s:g} lines per second",
+                wait_s,
+            )
+        if is_final and self.state.line_count >= self._quotas.lines_per_meeting:
+            metrics.MEETING_QUOTA_REFUSALS.inc(quota="lines_per_meeting")
+            raise Refused(
+                429,
+                "transcript_full",
+                f"this meeting holds at most {self._quotas.lines_per_meeting} lines",
+            )
+
+    @property
+    def _glossary_full(self) -> bool:
+        return len(self.state.published) >= self._quotas.terms_per_meeting
 
     async def add_external_term(
-        self, entity: str, domain: str, body: str, timestamp: str | None
+        self, entity: str, domain: str, body: str, timestamp: str | None, to_glossary: bool
     ) -> bool:
-        """Publish a term explained elsewhere; returns False when it repeats what was shown."""
+        """Publish a term explained elsewhere; returns False when it repeats what was shown.
+        It reaches the organisation glossary at stop only when ``to_glossary``."""
         self._require_accepting()
         norm = normalize_term(entity)
+        if self._glossary_full and (norm, domain.strip()) not in self.state.published:
+            metrics.MEETING_QUOTA_REFUSALS.inc(quota="terms_per_meeting")
+            raise Refused(
+                429,
+                "glossary_full",
+                f"this meeting holds at most {self._quotas.terms_per_meeting} terms",
+            )
         self.state.claimed_terms.add(norm)
         event = terms_event(
             entity.strip(), domain.strip(), body.strip(), "external", timestamp or now_iso()
         )
-        return await self._publish_term(norm, event)
+        return await self._publish_term(norm, event, to_glossary)
 
     async def events_after(self, since: int, limit: int, wait_s: float) -> list[dict[str, Any]]:
         await self.state.log.wait_after(since, wait_s)
@@ -212,14 +256,17 @@ class LiveMeeting:
             stamped = self.state.log.stamp(event)
             await journal(stamped)
             self.state.log.commit(stamped)
-            return stamped["seq"]
+            seq: int = stamped["seq"]
+            return seq
 
-    async def _publish_term(self, norm: str, event: dict[str, Any]) -> bool:
+    async def _publish_term(
+        self, norm: str, event: dict[str, Any], to_glossary: bool = True
+    ) -> bool:
         key = (norm, event["domain"])
         tid = term_id(event["entity"])
 
         async def journal(stamped: dict[str, Any]) -> None:
-            await self._store.append_term(self.id, tid, norm, stamped)
+            await self._store.append_term(self.id, tid, norm, stamped, to_glossary)
             self.state.published[key] = event["body"]
 
         seq = await self._publish(
@@ -243,6 +290,10 @@ class LiveMeeting:
             candidates = []
         fresh = drop_nested(filter_candidates(candidates, self._rules, self.state.claimed_terms))
         metrics.count_repeats(repeated_terms(candidates, self._rules, self.state.claimed_terms))
+        if self._glossary_full or len(self.state.claimed_terms) >= self._quotas.terms_per_meeting:
+            # Bounded memory: past its quota a meeting explains no new terms.
+            metrics.MEETING_QUOTA_REFUSALS.inc(len(fresh), quota="terms_per_meeting")
+            fresh = []
         for candidate in fresh:
             self.state.claimed_terms.add(normalize_term(candidate.text))
         await asyncio.gather(*(self._explain(candidate.text, text) for candidate in fresh))

@@ -13,7 +13,7 @@ from glossify.config.backends import RemoteCallsConfig
 logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(logging.WARNING)
 
 
-class LiveRetryPolicy(AsyncRetryPolicy):
+class LiveRetryPolicy(AsyncRetryPolicy):  # type: ignore[type-arg]  # generic only in stubs
     """azure-core's retries (408, 429, 5xx, connection errors; Retry-After honoured), except
     that a Retry-After longer than ``max_retry_after_s`` ends the call instead of sleeping:
     a line's terms that arrive a minute late are no use to the meeting."""

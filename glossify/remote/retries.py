@@ -61,7 +61,8 @@ def parse_retry_after(headers: Mapping[str, str] | None) -> float | None:
 
 def backoff_s(attempt: int, base_s: float) -> float:
     """Exponential backoff with jitter, so that replicas hit by the same outage spread out."""
-    return base_s * (2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
+    jitter: float = random.uniform(0.5, 1.0)
+    return float(base_s * (2 ** (attempt - 1)) * jitter)
 
 
 async def with_retries(

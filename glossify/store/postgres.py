@@ -52,23 +52,26 @@ CREATE TABLE IF NOT EXISTS glossify_meeting_term (
   norm text NOT NULL,
   seq bigint NOT NULL,
   PRIMARY KEY (meeting_id, termid, domain));
+-- False for external terms posted without glossary:write: shown in their meeting, never upserted.
+ALTER TABLE glossify_meeting_term
+  ADD COLUMN IF NOT EXISTS to_glossary boolean NOT NULL DEFAULT true;
 """
 
 # Each event row is the single source of truth for what a client saw; line and term rows only
 # index into it, so a restarted actor rebuilds exactly the state its clients already observed.
 _TRANSCRIPT_SQL = """
 SELECT e.event FROM glossify_line l JOIN glossify_event e USING (meeting_id, seq)
-WHERE l.meeting_id = $1 ORDER BY l.line_no"""
+WHERE l.meeting_id = $1 AND l.seq > $2 ORDER BY l.line_no LIMIT $3"""
 
 _MEETING_TERMS_SQL = """
 SELECT e.event, t.termid FROM glossify_meeting_term t JOIN glossify_event e USING (meeting_id, seq)
-WHERE t.meeting_id = $1 ORDER BY t.seq"""
+WHERE t.meeting_id = $1 AND t.seq > $2 ORDER BY t.seq LIMIT $3"""
 
 _UPSERT_SQL = """
 INSERT INTO term (termid, term, explanation, domain)
 SELECT t.termid, e.event->>'entity', e.event->>'body', t.domain
 FROM glossify_meeting_term t JOIN glossify_event e USING (meeting_id, seq)
-WHERE t.meeting_id = $1
+WHERE t.meeting_id = $1 AND t.to_glossary
 -- Every upsert takes its row locks in one order: meetings stopping together with shared terms
 -- deadlocked on each other otherwise (seen with 100 meetings stopped at once).
 ORDER BY t.termid, t.domain
@@ -93,7 +96,8 @@ class MeetingRecord:
 
 
 def _decode(value: Any) -> dict[str, Any]:
-    return json.loads(value) if isinstance(value, str) else value
+    decoded: dict[str, Any] = json.loads(value) if isinstance(value, str) else value
+    return decoded
 
 
 UPSERT_ATTEMPTS = 3
@@ -220,20 +224,28 @@ class Store:
             )
 
     async def append_term(
-        self, meeting_id: str, termid: uuid.UUID, norm: str, event: dict[str, Any]
+        self,
+        meeting_id: str,
+        termid: uuid.UUID,
+        norm: str,
+        event: dict[str, Any],
+        to_glossary: bool = True,
     ) -> None:
-        """Journal a terms event; within a meeting the last one per (termid, domain) wins."""
+        """Journal a terms event; within a meeting the last one per (termid, domain) wins.
+        ``to_glossary`` False keeps it out of the organisation glossary at stop."""
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute(_INSERT_EVENT, meeting_id, event["seq"], event)
             await conn.execute(
-                "INSERT INTO glossify_meeting_term (meeting_id, termid, domain, norm, seq) "
-                "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (meeting_id, termid, domain) "
-                "DO UPDATE SET seq = EXCLUDED.seq, norm = EXCLUDED.norm",
+                "INSERT INTO glossify_meeting_term (meeting_id, termid, domain, norm, seq, "
+                "to_glossary) VALUES ($1, $2, $3, $4, $5, $6) "
+                "ON CONFLICT (meeting_id, termid, domain) DO UPDATE SET seq = EXCLUDED.seq, "
+                "norm = EXCLUDED.norm, to_glossary = EXCLUDED.to_glossary",
                 meeting_id,
                 termid,
                 event["domain"],
                 norm,
                 event["seq"],
+                to_glossary,
             )
 
     async def mark_line_done(self, meeting_id: str, line_no: int) -> None:
@@ -266,11 +278,18 @@ class Store:
         )
         return [_decode(r["event"]) for r in rows]
 
-    async def transcript(self, meeting_id: str) -> list[dict[str, Any]]:
-        return [_decode(r["event"]) for r in await self.pool.fetch(_TRANSCRIPT_SQL, meeting_id)]
+    async def transcript(
+        self, meeting_id: str, after: int = 0, limit: int = 1_000_000
+    ) -> list[dict[str, Any]]:
+        """Final lines with seq > ``after``, in order, at most ``limit``."""
+        rows = await self.pool.fetch(_TRANSCRIPT_SQL, meeting_id, after, limit)
+        return [_decode(r["event"]) for r in rows]
 
-    async def meeting_terms(self, meeting_id: str) -> list[dict[str, Any]]:
-        rows = await self.pool.fetch(_MEETING_TERMS_SQL, meeting_id)
+    async def meeting_terms(
+        self, meeting_id: str, after: int = 0, limit: int = 1_000_000
+    ) -> list[dict[str, Any]]:
+        """The meeting's glossary (terms events with seq > ``after``), at most ``limit``."""
+        rows = await self.pool.fetch(_MEETING_TERMS_SQL, meeting_id, after, limit)
         return [{**_decode(r["event"]), "termid": str(r["termid"])} for r in rows]
 
     async def set_stop_status(
@@ -299,7 +318,8 @@ class Store:
         # (an admin tool, a second deployment) may still lock in its own order.
         for attempt in range(1, UPSERT_ATTEMPTS + 1):
             try:
-                return await self.pool.execute(_UPSERT_SQL, meeting_id)
+                status: str = await self.pool.execute(_UPSERT_SQL, meeting_id)
+                return status
             except asyncpg.DeadlockDetectedError:
                 if attempt == UPSERT_ATTEMPTS:
                     raise

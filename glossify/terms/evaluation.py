@@ -39,7 +39,9 @@ def _score(counts: Mapping[str, int]) -> dict[str, float | int]:
     return {**counts, "precision": precision, "recall": recall, "f1": f1}
 
 
-def score_row(predicted: Iterable[str], gold: Iterable[str], acceptable: Iterable[str]) -> dict:
+def score_row(
+    predicted: Iterable[str], gold: Iterable[str], acceptable: Iterable[str]
+) -> dict[str, Any]:
     """Compare one sentence's predicted terms with its gold and acceptable terms."""
     pred_keys = {normalize_term(t): t for t in predicted}
     gold_keys = {normalize_term(t): t for t in gold}

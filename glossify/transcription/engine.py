@@ -206,7 +206,7 @@ class SpeechEngine:
     def _generate(
         self, encoded: StorageView, prompts: list[list[int]], longest_samples: int
     ) -> list[WhisperGenerationResult]:
-        return self._model.model.generate(
+        results: list[WhisperGenerationResult] = self._model.model.generate(
             encoded,
             prompts,
             beam_size=self._beam_size,
@@ -216,6 +216,7 @@ class SpeechEngine:
             suppress_blank=True,
             suppress_tokens=[-1],  # -1: the non-speech symbols listed in the model's config
         )
+        return results
 
     def _check_language(self, language: str | None) -> None:
         if language is not None and language not in _LANGUAGE_CODES:
@@ -254,7 +255,8 @@ class SpeechEngine:
         if not line:
             return []
         # The tokenizer's vocabulary is the same for every language, so any instance will do.
-        return self._tokenizer("en").encode(" " + line)[:_MAX_PROMPT_TOKENS]
+        tokens: list[int] = self._tokenizer("en").encode(" " + line)
+        return tokens[:_MAX_PROMPT_TOKENS]
 
     def _prompt(self, language: str, hint: list[int]) -> list[int]:
         tokenizer = self._tokenizer(language)

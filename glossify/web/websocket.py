@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,11 +14,22 @@ from pydantic import ValidationError
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from glossify import metrics
+from glossify.access.principal import (
+    AccessError,
+    Principal,
+    TokenPrincipal,
+    allows,
+    authorize,
+    speaker_name,
+    websocket_credential,
+)
+from glossify.access.scopes import Action
 from glossify.audio.pcm import AudioFormat, AudioFormatError, check_format
 from glossify.audio.stream import AudioStream, Transcribe
 from glossify.config.settings import AudioConfig
 from glossify.meetings.hosts import MeetingHosts
 from glossify.protocol import AudioStart, ProtocolError, check_meeting_id, error_event
+from glossify.web.gate import AccessGate
 
 log = logging.getLogger(__name__)
 
@@ -75,38 +87,83 @@ class _Socket:
         await self.send(error_event(code, message))
 
 
-async def serve_socket(ws: WebSocket, hosts: MeetingHosts, audio: AudioSupport | None) -> None:
-    with _open_sockets.held():
-        await _serve_socket(ws, hosts, audio)
-
-
-async def _serve_socket(ws: WebSocket, hosts: MeetingHosts, audio: AudioSupport | None) -> None:
-    await ws.accept()
-    socket = _Socket(ws)
+async def serve_socket(
+    ws: WebSocket, hosts: MeetingHosts, gate: AccessGate, audio: AudioSupport | None
+) -> None:
+    """Checks who connects before accepting: a refused handshake is closed unaccepted (the
+    client sees HTTP 403; the close code, 4000 + the status, reaches ASGI servers that pass
+    it on: 4401, 4403, 4429)."""
     try:
         meeting_id = check_meeting_id(ws.path_params["mid"])
         since = parse_since(ws.query_params.get("since"))
     except ProtocolError as exc:
-        await socket.error(exc.code, exc.message)
+        # A malformed URL, not a refusal: the client is told why in an error event.
+        await ws.accept()
+        await _Socket(ws).error(exc.code, exc.message)
         await ws.close(code=POLICY_VIOLATION)
         return
-    opened = await hosts.open(meeting_id)
+    try:
+        offered = websocket_credential(
+            ws.query_params.get("access_token"), ws.headers.get("sec-websocket-protocol")
+        )
+        principal = gate.principal(offered.credential)
+        authorize(principal, Action.READ, meeting_id)
+        address = ws.client.host if ws.client else "unknown"
+        release_socket = gate.hold_socket(meeting_id, address)
+    except AccessError as exc:
+        await ws.close(code=exc.close_code, reason=exc.code)
+        return
+    try:
+        with _open_sockets.held():
+            await ws.accept(subprotocol=offered.subprotocol)
+            await _serve_socket(_Socket(ws), hosts, gate, audio, principal, meeting_id, since)
+    finally:
+        release_socket()
+
+
+async def _serve_socket(
+    socket: _Socket,
+    hosts: MeetingHosts,
+    gate: AccessGate,
+    audio: AudioSupport | None,
+    principal: Principal,
+    meeting_id: str,
+    since: int | None,
+) -> None:
+    ws = socket.ws
+    opened = await hosts.open(meeting_id, allows(principal, Action.HOST, meeting_id))
+    refused = opened.get("refused")
+    if refused is not None:
+        await socket.error(refused["code"], refused["message"])
+        await ws.close(code=4000 + refused["status"])
+        return
     last_seq = opened["last_seq"]
     await socket.send({"type": "ready", "meeting_id": meeting_id, "seq": last_seq})
     if since is not None and since > last_seq:
         await socket.error("since_ahead", f"since={since} is past the last seq {last_seq}")
         since = last_seq
     pump = asyncio.create_task(_pump_events(socket, hosts, meeting_id, since, last_seq))
-    sender = _AudioSender(socket, hosts, meeting_id, audio)
+    expiry = asyncio.create_task(_close_at_expiry(socket, principal))
+    sender = _AudioSender(socket, hosts, gate, principal, meeting_id, audio)
     try:
         await _receive_frames(socket, sender)
     except WebSocketDisconnect:
         pass
     finally:
         pump.cancel()
+        expiry.cancel()
         await sender.finish()
     if ws.application_state == WebSocketState.CONNECTED:
         await ws.close(code=POLICY_VIOLATION)
+
+
+async def _close_at_expiry(socket: _Socket, principal: Principal) -> None:
+    """A meeting token's expiry ends its connection: the client must come back with a new one."""
+    if not isinstance(principal, TokenPrincipal):
+        return
+    await asyncio.sleep(principal.seconds_left(time.time()))
+    await socket.error("token_expired", "the meeting token has expired")
+    await socket.ws.close(code=4401, reason="token_expired")
 
 
 async def _pump_events(
@@ -131,17 +188,42 @@ class _AudioSender:
     """The connection's audio stream, created by ``audio_start`` or the first binary frame."""
 
     def __init__(
-        self, socket: _Socket, hosts: MeetingHosts, meeting_id: str, audio: AudioSupport | None
+        self,
+        socket: _Socket,
+        hosts: MeetingHosts,
+        gate: AccessGate,
+        principal: Principal,
+        meeting_id: str,
+        audio: AudioSupport | None,
     ) -> None:
         self._socket = socket
         self._hosts = hosts
+        self._gate = gate
+        self._principal = principal
         self._meeting_id = meeting_id
         self._audio = audio
         self._stream: AudioStream | None = None
+        self._sending = False  # holds one of the meeting's audio-sender slots
+
+    async def _may_send(self) -> bool:
+        """Whether this connection may send audio; says why not on the socket."""
+        if self._sending:
+            return True
+        try:
+            authorize(self._principal, Action.SPEAK, self._meeting_id)
+            self._gate.take_audio_sender(self._meeting_id)
+        except AccessError as exc:
+            metrics.AUDIO_FRAMES_REFUSED.inc(reason=exc.code)
+            await self._socket.error(exc.code, exc.message)
+            return False
+        self._sending = True
+        return True
 
     async def start(self, frame: dict[str, Any]) -> None:
         if self._audio is None:
             await self._socket.error("audio_unavailable", "this deployment has no Transcriber")
+            return
+        if not await self._may_send():
             return
         try:
             announced = AudioStart.model_validate(frame)
@@ -161,6 +243,8 @@ class _AudioSender:
             await self._socket.error("audio_unavailable", "this deployment has no Transcriber")
             return
         if self._stream is None:
+            if not await self._may_send():
+                return
             self._stream = self._open(AudioFormat(), None)
         try:
             await self._stream.feed(data)
@@ -196,6 +280,9 @@ class _AudioSender:
             log.warning("audio of meeting %s not flushed on disconnect", self._meeting_id)
             if self._stream is not None:
                 self._stream.close()
+        finally:
+            if self._sending:
+                self._gate.drop_audio_sender(self._meeting_id)
 
     def _open(self, fmt: AudioFormat, language: str | None) -> AudioStream:
         assert self._audio is not None
@@ -210,7 +297,9 @@ class _AudioSender:
         )
 
     async def _submit_line(self, line: dict[str, Any]) -> dict[str, Any]:
-        result = await self._hosts.submit_line(self._meeting_id, line)
+        line = {**line, "speaker": speaker_name(self._principal, line.get("speaker"))}
+        may_create = allows(self._principal, Action.HOST, self._meeting_id)
+        result = await self._hosts.submit_line(self._meeting_id, line, may_create)
         refused = result.get("refused")
         if refused is not None and self._socket.ws.application_state == WebSocketState.CONNECTED:
             await self._socket.error(refused["code"], refused["message"])

@@ -8,10 +8,12 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
 import psutil
+import pytest
 import yaml
 
 from glossify.cli.local_stack import free_port, wait_for_health
@@ -26,7 +28,9 @@ def tiny_config(tmp_path: Path) -> Path:
 
 
 def local_env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "RAY_ADDRESS")}
+    # The CLI makes its own secrets under GLOSSIFY_HOME when none come from the environment.
+    ignored = ("DATABASE_URL", "RAY_ADDRESS", "GLOSSIFY_API_KEYS", "GLOSSIFY_AUTH_SECRET")
+    env = {k: v for k, v in os.environ.items() if k not in ignored}
     env["GLOSSIFY_HOME"] = str(tmp_path / "home")
     return env
 
@@ -69,10 +73,19 @@ def test_glossify_up_serves_and_shuts_everything_down(tmp_path: Path) -> None:
             time.sleep(0.5)
         health = wait_for_health(f"http://127.0.0.1:{port}/health", timeout_s=10)
         assert health["status"] == "ok"
+        line = json.dumps({"text": "The SLA covers the API gateway.", "is_final": True}).encode()
+        url = f"http://127.0.0.1:{port}/meeting/cli-check/stt"
+        anonymous = urllib.request.Request(
+            url, data=line, headers={"content-type": "application/json"}
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(anonymous, timeout=30)
+        assert refused.value.code == 401
+        key = (tmp_path / "home" / "secrets" / "service-key").read_text().strip()
         request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/meeting/cli-check/stt",
-            data=json.dumps({"text": "The SLA covers the API gateway.", "is_final": True}).encode(),
-            headers={"content-type": "application/json"},
+            url,
+            data=line,
+            headers={"content-type": "application/json", "authorization": f"Bearer {key}"},
         )
         with urllib.request.urlopen(request, timeout=30) as response:
             assert json.loads(response.read()) == {"status": "ok"}

@@ -9,6 +9,17 @@ from collections.abc import Callable
 from typing import Any
 
 import websockets
+from websockets.asyncio.client import ClientConnection
+
+from glossify.cli.stream_client import socket_subprotocols
+from tests.credentials import TEST_KEY
+
+AUTH = {"Authorization": f"Bearer {TEST_KEY}"}
+
+
+def connect(url: str, credential: str | None = TEST_KEY, **options: Any) -> Any:
+    """A WebSocket client carrying ``credential`` in the handshake's subprotocols."""
+    return websockets.connect(url, subprotocols=socket_subprotocols(credential), **options)
 
 
 def new_meeting_id(prefix: str = "m") -> str:
@@ -18,8 +29,9 @@ def new_meeting_id(prefix: str = "m") -> str:
 class Listener:
     """A WebSocket client that records every event it receives, in order."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, credential: str | None = TEST_KEY) -> None:
         self.url = url
+        self.credential = credential
         self.events: list[dict[str, Any]] = []
         self.ready: dict[str, Any] | None = None
         self._ws: Any = None
@@ -27,7 +39,7 @@ class Listener:
         self._changed = asyncio.Event()
 
     async def __aenter__(self) -> Listener:
-        self._ws = await websockets.connect(self.url, max_size=2**22)
+        self._ws: ClientConnection = await connect(self.url, self.credential, max_size=2**22)
         self.ready = json.loads(await asyncio.wait_for(self._ws.recv(), 30))
         self._task = asyncio.create_task(self._read())
         return self

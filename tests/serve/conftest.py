@@ -45,6 +45,14 @@ def test_app_args() -> dict[str, Any]:
             "deadline_s": 20.0,
         },
         "meetings": {"shards": 2, "stop_drain_s": 30.0},
+        # Small enough for tests/serve/test_access.py to reach; every test connects from 127.0.0.1.
+        "auth": {
+            "quotas": {
+                "sockets_per_meeting": 8,
+                "sockets_per_address": 100,
+                "audio_senders_per_meeting": 2,
+            }
+        },
     }
 
 

@@ -10,7 +10,6 @@ import asyncpg
 import httpx
 import numpy as np
 import pytest
-import websockets
 from faster_whisper import decode_audio
 
 from glossify.audio.pcm import pcm16
@@ -18,7 +17,7 @@ from glossify.cli.stream_client import stream_file
 from glossify.terms.candidates import normalize_term, term_id
 from glossify.transcription.wer import wer as word_error_rate
 from tests.paths import SHARED_AUDIO
-from tests.serve.clients import Listener, new_meeting_id, poll_until
+from tests.serve.clients import AUTH, TEST_KEY, Listener, connect, new_meeting_id, poll_until
 
 AUDIO = SHARED_AUDIO
 JFK_TEXT = (
@@ -35,7 +34,7 @@ async def send_audio(
     url: str, samples: np.ndarray, sample_rate: int = 16000, frame_s: float = 0.1
 ) -> list[dict]:
     """A sending client: announces the format, sends frames as fast as accepted, ends."""
-    async with websockets.connect(url) as ws:
+    async with connect(url) as ws:
         received: list[dict] = [json.loads(await ws.recv())]
         start = {"type": "audio_start", "sample_rate": sample_rate, "encoding": "pcm_s16le"}
         await ws.send(json.dumps(start))
@@ -51,7 +50,7 @@ async def send_audio(
 
 @pytest.fixture
 async def client(stack) -> httpx.AsyncClient:
-    async with httpx.AsyncClient(base_url=stack.base_url, timeout=60) as http:
+    async with httpx.AsyncClient(base_url=stack.base_url, headers=AUTH, timeout=60) as http:
         yield http
 
 
@@ -76,7 +75,12 @@ async def test_jargon_meeting_streamed_becomes_lines_terms_and_rows(stack, clien
     script = (AUDIO / "dev-meeting.txt").read_text()
     async with Listener(f"{stack.ws_url}/meeting/{mid}/ws") as listener:
         report = await stream_file(
-            stack.base_url, mid, AUDIO / "dev-meeting-hibari.wav", fast=True, language="en"
+            stack.base_url,
+            mid,
+            AUDIO / "dev-meeting-hibari.wav",
+            fast=True,
+            language="en",
+            credential=TEST_KEY,
         )
         heard = " ".join(e["text"] for e in report.finals())
         for word in ("Kubernetes", "EBITDA", "OAuth"):
@@ -200,6 +204,8 @@ async def test_glossify_stream_command_prints_captions(stack) -> None:
         mid,
         "--url",
         stack.base_url,
+        "--token",
+        TEST_KEY,
         "--fast",
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,

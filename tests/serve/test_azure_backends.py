@@ -26,7 +26,7 @@ from glossify.cli.local_stack import wait_for_health
 from glossify.config.settings import GlossifyConfig, load_config
 from glossify.meetings.hosts import MeetingHosts
 from glossify.terms.candidates import term_id
-from tests.serve.clients import Listener, new_meeting_id, poll_until
+from tests.serve.clients import AUTH, Listener, new_meeting_id, poll_until
 from tests.standins import StandIns, running_standins
 from tests.standins.foundry import RESPONSES
 from tests.standins.foundry import SCOPE_RESOURCE as FOUNDRY_RESOURCE
@@ -99,7 +99,7 @@ def fresh(azure_app: AzureApp) -> Iterator[None]:
 
 @pytest.fixture
 async def client(azure_app: AzureApp) -> httpx.AsyncClient:
-    async with httpx.AsyncClient(base_url=azure_app.base_url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=azure_app.base_url, headers=AUTH, timeout=30) as http:
         yield http
 
 

@@ -9,12 +9,12 @@ import httpx
 import pytest
 import websockets
 
-from tests.serve.clients import Listener, new_meeting_id
+from tests.serve.clients import AUTH, Listener, connect, new_meeting_id
 
 
 @pytest.fixture
 async def client(stack) -> httpx.AsyncClient:
-    async with httpx.AsyncClient(base_url=stack.base_url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=stack.base_url, headers=AUTH, timeout=30) as http:
         yield http
 
 
@@ -116,7 +116,7 @@ async def test_bad_socket_frames_get_error_events_and_the_socket_stays_open(stac
 
 async def test_abusive_socket_is_closed_after_many_errors(stack) -> None:
     mid = new_meeting_id("abuse")
-    async with websockets.connect(f"{stack.ws_url}/meeting/{mid}/ws") as ws:
+    async with connect(f"{stack.ws_url}/meeting/{mid}/ws") as ws:
         json.loads(await ws.recv())
         for _ in range(25):
             await ws.send("nonsense")
@@ -133,7 +133,7 @@ async def test_abusive_socket_is_closed_after_many_errors(stack) -> None:
     [("bad%20id/ws", "invalid_meeting_id"), ("ok-id/ws?since=-4", "invalid_since")],
 )
 async def test_bad_socket_urls_get_an_error_then_close(stack, path: str, code: str) -> None:
-    async with websockets.connect(f"{stack.ws_url}/meeting/{path}") as ws:
+    async with connect(f"{stack.ws_url}/meeting/{path}") as ws:
         event = json.loads(await asyncio.wait_for(ws.recv(), 30))
         assert event["type"] == "error" and event["code"] == code
         with pytest.raises(websockets.ConnectionClosed) as closed:

@@ -11,7 +11,7 @@ import ray
 
 from glossify.meetings.host import host_name
 from glossify.terms.candidates import normalize_term
-from tests.serve.clients import Listener, new_meeting_id, poll_until
+from tests.serve.clients import AUTH, Listener, new_meeting_id, poll_until
 
 LINES = [
     "We should add idempotency keys before the Kafka consumer lag gets worse.",
@@ -35,7 +35,7 @@ async def test_host_killed_mid_meeting_loses_and_repeats_nothing(stack) -> None:
     mid = new_meeting_id("crash")
     ws_url = f"{stack.ws_url}/meeting/{mid}/ws"
     async with (
-        httpx.AsyncClient(base_url=stack.base_url, timeout=60) as client,
+        httpx.AsyncClient(base_url=stack.base_url, headers=AUTH, timeout=60) as client,
         Listener(ws_url) as listener,
     ):
         for line in LINES[:3]:

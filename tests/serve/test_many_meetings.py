@@ -8,7 +8,7 @@ import httpx
 import ray
 
 from glossify.meetings.host import host_name
-from tests.serve.clients import new_meeting_id
+from tests.serve.clients import AUTH, new_meeting_id
 
 MEETINGS = 200
 
@@ -16,7 +16,9 @@ MEETINGS = 200
 async def test_200_meetings_do_not_mean_200_actor_processes(stack) -> None:
     ids = [new_meeting_id("many") for _ in range(MEETINGS)]
     limits = httpx.Limits(max_connections=50)
-    async with httpx.AsyncClient(base_url=stack.base_url, timeout=60, limits=limits) as client:
+    async with httpx.AsyncClient(
+        base_url=stack.base_url, headers=AUTH, timeout=60, limits=limits
+    ) as client:
 
         async def run_meeting(mid: str) -> int:
             line = {"text": f"Good morning from {mid}.", "is_final": True}

@@ -7,7 +7,7 @@ import re
 
 import httpx
 
-from tests.serve.clients import Listener, new_meeting_id, poll_until
+from tests.serve.clients import AUTH, Listener, new_meeting_id, poll_until
 
 _SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$")
 _LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
@@ -77,7 +77,7 @@ async def test_a_line_shows_up_in_prometheus_metrics(stack) -> None:
     acronym = "".join(random.choice("BCDFGHJKLMNPQRSTVWXZ") for _ in range(5))
     async with (
         httpx.AsyncClient(timeout=10) as scraper,
-        httpx.AsyncClient(base_url=stack.base_url, timeout=30) as client,
+        httpx.AsyncClient(base_url=stack.base_url, headers=AUTH, timeout=30) as client,
     ):
 
         async def scrape() -> list[Sample]:

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from glossify.terms.candidates import normalize_term, term_id
-from tests.serve.clients import Listener, new_meeting_id, poll_until
+from tests.serve.clients import AUTH, Listener, new_meeting_id, poll_until
 
 
 def fresh_acronym() -> str:
@@ -60,7 +60,7 @@ async def stop_and_wait(client: httpx.AsyncClient, mid: str) -> dict[str, Any]:
 
 @pytest.fixture
 async def client(stack) -> httpx.AsyncClient:
-    async with httpx.AsyncClient(base_url=stack.base_url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=stack.base_url, headers=AUTH, timeout=30) as http:
         yield http
 
 
