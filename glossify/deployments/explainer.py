@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from ray import serve
 
 from glossify import metrics
 from glossify.config.backends import ExplainerConfig
-from glossify.explain.answer import Explanation
+from glossify.explain.answer import Explanation, repeats_meeting_words
 from glossify.explain.cache import ExplanationCache
 from glossify.explain.explainer import start_explainer
 from glossify.terms.candidates import normalize_term
+
+
+@dataclass(frozen=True)
+class Generated:
+    explanation: Explanation
+    shareable: bool  # says nothing of the meeting it was asked for
 
 
 @serve.deployment(
@@ -34,23 +41,26 @@ class TermExplainer:
     async def __init__(self, config: dict[str, Any]) -> None:  # type: ignore[misc]
         self._config = ExplainerConfig.model_validate(config)
         self._backend = await start_explainer(self._config)
-        self._cache: ExplanationCache[Explanation] = ExplanationCache(
-            self._config.cache_entries, self._config.cache_ttl_s
+        # Shared across meetings, except answers that repeat their own meeting's words.
+        self._cache: ExplanationCache[Generated] = ExplanationCache(
+            self._config.cache_entries, self._config.cache_ttl_s, lambda made: made.shareable
         )
 
     async def explain(self, term: str, context: str, language: str | None) -> dict[str, str]:
-        answer, result = await self._cache.get(
+        made, result = await self._cache.get(
             (normalize_term(term), language), lambda: self._ask_backend(term, context, language)
         )
         metrics.EXPLAINER_CACHE.inc(result=result)
+        answer = made.explanation
         return {"domain": answer.domain, "body": answer.body, "source": self._config.backend}
 
-    async def _ask_backend(self, term: str, context: str, language: str | None) -> Explanation:
+    async def _ask_backend(self, term: str, context: str, language: str | None) -> Generated:
         """Only what the backend is asked is timed: cache hits are not backend latency."""
         with metrics.timed(
             metrics.AGENT_LATENCY, metrics.AGENT_ERRORS, backend=self._config.backend
         ):
-            return await self._backend.explain(term, context, language)
+            answer = await self._backend.explain(term, context, language)
+        return Generated(answer, not repeats_meeting_words(answer.body, term, context))
 
     def health(self) -> dict[str, Any]:
         return self._backend.health()

@@ -230,3 +230,27 @@ def explanation_from_answer(
     if explanation is None or echoes_context(explanation.body, context):
         raise ExplanationError(f"unusable explanation for {term!r}: {answer[:200]!r}")
     return explanation
+
+
+_WORD = re.compile(r"\w[\w.'-]*\w|\w")
+
+
+def meeting_words(context: str, term: str) -> set[str]:
+    """Words of a meeting's line that belong to that meeting rather than to the language:
+    names (capitalised after a sentence's first word) and figures (with a digit), other than
+    the term's own words."""
+    term_words = {word.lower() for word in _WORD.findall(term)}
+    found: set[str] = set()
+    for start, end in sentence_spans(context):
+        for index, word in enumerate(_WORD.findall(context[start:end])):
+            if word.lower() in term_words:
+                continue
+            if any(char.isdigit() for char in word) or (index > 0 and word[0].isupper()):
+                found.add(word)
+    return found
+
+
+def repeats_meeting_words(body: str, term: str, context: str) -> bool:
+    """Whether an explanation repeats names or figures of the line it was asked about: such an
+    answer is about that meeting and must not be handed to another one."""
+    return bool(meeting_words(context, term) & set(_WORD.findall(body)))

@@ -351,7 +351,9 @@ class LiveMeeting:
             upserted = await self._store.upsert_glossary(self.id)
         except Exception as exc:
             log.exception("glossary upsert failed for meeting %s", self.id)
-            await self._record_stop(STOP_ERROR, 0, f"{type(exc).__name__}: {exc}")
+            # Clients get the kind of failure, never the exception text (it may name hosts).
+            problem = f"the glossary could not be saved ({type(exc).__name__}); stop again to retry"
+            await self._record_stop(STOP_ERROR, 0, problem)
         else:
             await self._record_stop(STOP_DONE, upserted, None)
 
@@ -359,7 +361,7 @@ class LiveMeeting:
         if status == STOP_DONE:
             event: dict[str, Any] = {"type": "upsert_done", "upserted": upserted}
         else:
-            event = {"type": "upsert_error", "error": error}
+            event = {"type": "upsert_error", "code": "upsert_failed", "error": error}
 
         async def journal(stamped: dict[str, Any]) -> None:
             await self._store.record_stop_result(self.id, stamped, status, upserted, error)

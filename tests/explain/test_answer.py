@@ -9,8 +9,10 @@ from glossify.explain.answer import (
     cut_context_sentence,
     drop_unfinished_sentence,
     finalize,
+    meeting_words,
     normalize_domain,
     parse_explanation,
+    repeats_meeting_words,
 )
 from glossify.text import split_sentences
 
@@ -184,3 +186,16 @@ def test_finalize_drops_the_unfinished_sentence_of_truncated_output() -> None:
     text = f"domain: Finance\n{EBITDA} It is often used to compare"
     assert finalize(text, 280, truncated=True) == Explanation("Finance", EBITDA)
     assert finalize(text, 280).body.endswith("compare")
+
+
+def test_an_answer_that_repeats_its_meetings_names_or_figures_is_about_that_meeting() -> None:
+    line = "The Cpk for the Falcon line dropped below 1.33 after the Q3 retool."
+    assert meeting_words(line, "Cpk") == {"Falcon", "1.33", "Q3"}
+    general = "A process capability index: how well a process fits its tolerance limits."
+    specific = "The capability index of the Falcon line, which fell below 1.33."
+    assert not repeats_meeting_words(general, "Cpk", line)
+    assert repeats_meeting_words(specific, "Cpk", line)
+    # The term's own words and a sentence's first word are not the meeting's.
+    assert not repeats_meeting_words(
+        "Kubernetes runs containers.", "Kubernetes", "Kubernetes is down."
+    )

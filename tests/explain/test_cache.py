@@ -92,3 +92,24 @@ async def test_zero_entries_keeps_and_shares_nothing() -> None:
     assert backend.calls == 3
     assert all(lookup == "miss" for _, lookup in results)
     assert len(cache) == 0
+
+
+async def test_an_answer_about_its_own_meeting_is_neither_kept_nor_shared() -> None:
+    # Meeting A's answer names A's project; meeting B asks at the same moment.
+    cache: ExplanationCache[str] = ExplanationCache(10, 60, lambda value: "Falcon" not in value)
+    asked: list[str] = []
+
+    async def explain(meeting: str, answer: str) -> str:
+        asked.append(meeting)
+        await asyncio.sleep(0.01)
+        return answer
+
+    first, second = await asyncio.gather(
+        cache.get("roadmap", lambda: explain("A", "Project Falcon's plan")),
+        cache.get("roadmap", lambda: explain("B", "A plan of future work")),
+    )
+    assert first == ("Project Falcon's plan", "miss")
+    assert second == ("A plan of future work", "miss")
+    assert asked == ["A", "B"]
+    # B's general answer is kept; A's never was.
+    assert cache.cached("roadmap") == "A plan of future work"
