@@ -161,7 +161,8 @@ PARTIALS_DROPPED = Metric(
 AUDIO_BACKPRESSURE = Metric(
     "glossify_audio_backpressure_seconds_total",
     "counter",
-    "Seconds audio sockets stopped reading because their queue of finals was full.",
+    "Seconds audio sockets stopped reading: their queue of finals was full, or the sender ran "
+    "ahead of audio.max_speed times real time.",
 )
 AUDIO_FRAMES_REFUSED = Metric(
     "glossify_audio_frames_refused_total",

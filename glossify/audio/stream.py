@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from glossify import metrics
+from glossify.audio.pace import RealTimePace
 from glossify.audio.partial_pacing import PartialPacer
 from glossify.audio.pcm import AudioFormat, PcmStream
 from glossify.audio.utterances import SegmenterConfig, Utterance, UtteranceSegmenter
@@ -60,6 +61,7 @@ class AudioStream:
         vad: Any = None,
     ) -> None:
         self._pcm = PcmStream(fmt, max_frame_seconds=config.max_frame_seconds)
+        self._pace = RealTimePace(config.max_speed, config.speed_head_start_s, time.monotonic())
         self._segmenter = UtteranceSegmenter(segmenter_config(config), vad=vad)
         self._config = config
         self._language = language
@@ -86,8 +88,13 @@ class AudioStream:
         """Raises AudioFormatError for a bad frame; the stream itself stays usable."""
         samples = self._pcm.feed(frame)
         fmt = self._pcm.format
-        metrics.AUDIO_RECEIVED.inc(len(frame) / (fmt.bytes_per_sample * fmt.sample_rate))
+        seconds = len(frame) / (fmt.bytes_per_sample * fmt.sample_rate)
+        metrics.AUDIO_RECEIVED.inc(seconds)
         await self._dispatch(self._segmenter.push(samples))
+        wait_s = self._pace.wait_after(seconds, time.monotonic())
+        if wait_s > 0:
+            metrics.AUDIO_BACKPRESSURE.inc(wait_s)
+            await asyncio.sleep(wait_s)
 
     async def end(self) -> None:
         """The client's ``audio_end``: flush the current utterance as final and wait for it."""

@@ -53,6 +53,13 @@ class AudioConfig(Strict):
     # Finals waiting for the Transcriber per stream; beyond this the socket is read more slowly.
     max_pending_finals: int = Field(default=8, ge=1, le=256)
     hotwords: int = Field(default=40, ge=0, le=500)
+    # A sender's audio may arrive at most this many times faster than real time (after the
+    # head start); faster senders are read more slowly, so none starves the other meetings.
+    max_speed: float = Field(default=1.25, ge=1.0, le=100.0)
+    speed_head_start_s: float = Field(default=5.0, ge=0.0, le=300.0)
+    # Transcriber requests one meeting may have in flight at once (per ingress replica), over
+    # all its senders: its fair share of the batches.
+    transcriptions_per_meeting: int = Field(default=4, ge=1, le=256)
 
 
 class MeetingConfig(Strict):

@@ -7,7 +7,7 @@ import asyncio
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
@@ -24,6 +24,7 @@ from glossify.access.principal import (
     websocket_credential,
 )
 from glossify.access.scopes import Action
+from glossify.audio.fair_share import FairShares
 from glossify.audio.pcm import AudioFormat, AudioFormatError, check_format
 from glossify.audio.stream import AudioStream, Transcribe
 from glossify.config.settings import AudioConfig
@@ -49,6 +50,10 @@ class AudioSupport:
     transcribe: Transcribe
     config: AudioConfig
     vad: Any = None
+    shares: FairShares = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.shares = FairShares(self.transcribe, self.config.transcriptions_per_meeting)
 
 
 def parse_since(raw: str | None) -> int | None:
@@ -204,6 +209,7 @@ class _AudioSender:
         self._audio = audio
         self._stream: AudioStream | None = None
         self._sending = False  # holds one of the meeting's audio-sender slots
+        self._transcribe: Transcribe | None = None  # the meeting's share of the Transcriber
 
     async def _may_send(self) -> bool:
         """Whether this connection may send audio; says why not on the socket."""
@@ -283,14 +289,18 @@ class _AudioSender:
         finally:
             if self._sending:
                 self._gate.drop_audio_sender(self._meeting_id)
+            if self._transcribe is not None and self._audio is not None:
+                self._audio.shares.leave(self._meeting_id)
 
     def _open(self, fmt: AudioFormat, language: str | None) -> AudioStream:
         assert self._audio is not None
+        if self._transcribe is None:
+            self._transcribe = self._audio.shares.join(self._meeting_id)
         return AudioStream(
             fmt,
             language,
             self._audio.config,
-            self._audio.transcribe,
+            self._transcribe,
             self._submit_line,
             self._fetch_hotwords,
             vad=self._audio.vad,

@@ -22,7 +22,10 @@ from glossify.weights.packaged import smollm2_path
 
 def tiny_config(tmp_path: Path) -> Path:
     config = tmp_path / "serve.yaml"
-    args = {"explainer": {"model_path": str(smollm2_path()), "n_threads": 1, "max_tokens": 32}}
+    args = {
+        "explainer": {"model_path": str(smollm2_path()), "n_threads": 1, "max_tokens": 32},
+        "audio": {"max_speed": 8.0},  # --fast streams as fast as this allows
+    }
     config.write_text(yaml.safe_dump({"applications": [{"name": "glossify", "args": args}]}))
     return config
 

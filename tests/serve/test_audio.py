@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import time
 
 import asyncpg
 import httpx
@@ -232,3 +233,15 @@ async def test_glossify_stream_refuses_a_bad_meeting_id(stack) -> None:
     output = (await asyncio.wait_for(process.communicate(), 120))[0].decode()
     assert process.returncode == 2, output
     assert "meeting id must match" in output
+
+
+async def test_a_sender_ahead_of_real_time_is_read_more_slowly(stack) -> None:
+    audio = stack.config.audio
+    seconds = 45.0
+    quiet = np.zeros(int(16000 * seconds), dtype=np.float32)
+    started = time.monotonic()
+    events = await send_audio(f"{stack.ws_url}/meeting/{new_meeting_id('pace')}/ws", quiet)
+    took = time.monotonic() - started
+    assert events[-1] == {"type": "audio_done", "finals": 0}
+    # All of it arrived, but no faster than max_speed allows after the head start.
+    assert took >= (seconds - audio.speed_head_start_s) / audio.max_speed
