@@ -15,7 +15,7 @@ import websockets
 
 from bench.audio_metrics import FRAME_S, SAMPLE_RATE, Line
 from bench.common.processes import ResourceSampler, cpu_share
-from glossify.cli.stream_client import ws_url
+from glossify.cli.stream_client import audio_start_message, ws_url
 
 
 @dataclass
@@ -72,16 +72,7 @@ async def send_audio(
     ws: websockets.ClientConnection, run: StreamRun, pcm: bytes, language: str | None
 ) -> None:
     """Frames paced like a live microphone from run.t0 on, then `audio_end`."""
-    await ws.send(
-        json.dumps(
-            {
-                "type": "audio_start",
-                "sample_rate": SAMPLE_RATE,
-                "encoding": "pcm_s16le",
-                "language": language,
-            }
-        )
-    )
+    await ws.send(audio_start_message(language))
     frame_bytes = int(SAMPLE_RATE * FRAME_S) * 2
     for offset in range(0, len(pcm), frame_bytes):
         frame = pcm[offset : offset + frame_bytes]

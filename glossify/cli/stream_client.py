@@ -42,6 +42,12 @@ def socket_subprotocols(credential: str | None) -> list[Subprotocol] | None:
     ]
 
 
+def audio_start_message(language: str | None) -> str:
+    """The frame that opens a stream of 16 kHz PCM s16le, the format every client sends."""
+    start = {"type": "audio_start", "sample_rate": SAMPLE_RATE, "encoding": "pcm_s16le"}
+    return json.dumps({**start, "language": language})
+
+
 def ws_url(base_url: str, meeting_id: str) -> str:
     scheme_fixed = base_url.replace("https://", "wss://").replace("http://", "ws://")
     return f"{scheme_fixed.rstrip('/')}/meeting/{meeting_id}/ws"
@@ -127,16 +133,7 @@ async def stream_file(
                     on_event(event)
 
         reader = asyncio.create_task(read())
-        await ws.send(
-            json.dumps(
-                {
-                    "type": "audio_start",
-                    "sample_rate": SAMPLE_RATE,
-                    "encoding": "pcm_s16le",
-                    "language": language,
-                }
-            )
-        )
+        await ws.send(audio_start_message(language))
         started = time.monotonic()
         frame_bytes = int(SAMPLE_RATE * FRAME_S) * 2
         for index, offset in enumerate(range(0, len(pcm), frame_bytes)):
