@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import yaml
 
-from bench.gpu_check import (
+from bench.gpu_check.__main__ import (
     BATCH_WAIT_S,
     CPU_THREADS,
     ENCODER_MARGIN_S,
@@ -83,11 +83,15 @@ def test_cpu_flag_runs_the_stream_check_on_the_cpu(tmp_path: Path) -> None:
 
 
 def test_it_imports_no_other_bench_module_and_no_engine_until_needed() -> None:
-    code = "import sys, bench.gpu_check; print(' '.join(sorted(sys.modules)))"
+    code = "import sys, bench.gpu_check.__main__; print(' '.join(sorted(sys.modules)))"
     loaded = subprocess.run(
         [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True
     ).stdout.split()
-    assert [name for name in loaded if name.startswith("bench")] == ["bench", "bench.gpu_check"]
+    assert [name for name in loaded if name.startswith("bench")] == [
+        "bench",
+        "bench.gpu_check",
+        "bench.gpu_check.__main__",
+    ]
     assert "ctranslate2" not in loaded and "faster_whisper" not in loaded
 
 
