@@ -14,25 +14,18 @@ import numpy as np
 import pytest
 import yaml
 
-from bench.gpu_check.__main__ import (
-    BATCH_WAIT_S,
-    CPU_THREADS,
-    ENCODER_MARGIN_S,
-    MAX_BATCH_SIZE,
-    Pace,
-    Window,
+from bench.gpu_check.__main__ import parse_streams
+from bench.gpu_check.report import (
     backlog_growth,
-    cut,
-    parse_streams,
     percentile,
-    play,
     realtime_streams,
-    schedule,
     summarize,
     table,
     throughput_ceiling,
     verdict,
 )
+from bench.gpu_check.streams import Pace, Window, cut, play, schedule
+from bench.gpu_check.transcriber import BATCH_WAIT_S, CPU_THREADS, ENCODER_MARGIN_S, MAX_BATCH_SIZE
 from glossify.config.settings import TranscriberConfig
 from glossify.transcription.types import SAMPLE_RATE
 from tests.paths import REPO_ROOT
@@ -89,8 +82,15 @@ def test_it_imports_no_other_bench_module_and_no_engine_until_needed() -> None:
     ).stdout.split()
     assert [name for name in loaded if name.startswith("bench")] == [
         "bench",
+        "bench.common",
+        "bench.common.table",
         "bench.gpu_check",
         "bench.gpu_check.__main__",
+        "bench.gpu_check.device",
+        "bench.gpu_check.engine",
+        "bench.gpu_check.report",
+        "bench.gpu_check.streams",
+        "bench.gpu_check.transcriber",
     ]
     assert "ctranslate2" not in loaded and "faster_whisper" not in loaded
 
