@@ -45,6 +45,14 @@ def test_cluster_yaml_passes_rays_own_schema() -> None:
     assert gpu_types, "cluster.yaml needs a GPU worker node type for the Transcriber"
 
 
+def test_cluster_yaml_keeps_the_dashboard_on_the_heads_loopback() -> None:
+    # The dashboard has no authentication and can stop applications: reach it over SSH only.
+    commands = " ".join(load("cluster.yaml")["head_start_ray_commands"])
+    head_start = next(c for c in commands.split(";") if "ray start --head" in c)
+    assert "--dashboard-host=127.0.0.1" in head_start.split()
+    assert "0.0.0.0" not in commands
+
+
 def test_cluster_yaml_schema_check_can_fail() -> None:
     config = load("cluster.yaml")
     config["available_node_types"]["head"]["unexpected_key"] = 1
