@@ -25,7 +25,7 @@ from bench.audio_streams.report import comparison, run_peer, table
 from bench.audio_streams.streaming import run_k
 from bench.common.paths import results_path
 from bench.common.processes import ResourceSampler, machine_info, stack_finder, wait_machine_quiet
-from bench.common.stack import MeetingStop, open_stack, stop_meetings
+from bench.common.stack import MeetingStop, auth_headers, open_stack, stop_meetings
 from glossify.audio.pcm import pcm16
 
 QUIET_HELP = "before each K, wait until other processes use < this %% CPU (0: don't wait)"
@@ -81,7 +81,7 @@ async def bench(base_url: str, args: argparse.Namespace, sampler: ResourceSample
         print(table([row]), flush=True)
     if args.stop_at_end:  # stopped, not waited for
         meetings = [MeetingStop(s["meeting_id"]) for row in rows for s in row["streams"]]
-        async with aiohttp.ClientSession() as session:
+        async with aiohttp.ClientSession(headers=auth_headers()) as session:
             await stop_meetings(session, base_url, meetings, timeout_s=0.0)
     return rows
 

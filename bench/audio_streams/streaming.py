@@ -15,7 +15,8 @@ import websockets
 
 from bench.audio_metrics import FRAME_S, SAMPLE_RATE, Line
 from bench.common.processes import ResourceSampler, cpu_share
-from glossify.cli.stream_client import audio_start_message, ws_url
+from glossify.cli.local_stack import cli_credential
+from glossify.cli.stream_client import audio_start_message, socket_subprotocols, ws_url
 
 
 @dataclass
@@ -46,7 +47,11 @@ class StreamRun:
 async def open_socket(base_url: str, run: StreamRun) -> websockets.ClientConnection:
     # A small write buffer: a server that reads slowly shows up as send lag here.
     ws = await websockets.connect(
-        ws_url(base_url, run.meeting_id), max_size=2**22, write_limit=8192, open_timeout=60
+        ws_url(base_url, run.meeting_id),
+        max_size=2**22,
+        write_limit=8192,
+        open_timeout=60,
+        subprotocols=socket_subprotocols(cli_credential()),
     )
     sock = ws.transport.get_extra_info("socket")
     if sock is not None:

@@ -22,6 +22,8 @@ from typing import Any, Protocol
 
 import aiohttp
 
+from glossify.cli.local_stack import cli_credential
+
 
 @contextmanager
 def open_stack(args: argparse.Namespace) -> Iterator[tuple[str, Path | None]]:
@@ -131,3 +133,9 @@ async def stop_meetings(
 
     await asyncio.gather(*(final(run) for run in runs if run.stop_http != -1))
     return waited
+
+
+def auth_headers() -> dict[str, str]:
+    """What every benchmark request sends: the local stack's service key (the one `glossify up`
+    made under GLOSSIFY_HOME), or GLOSSIFY_TOKEN for a stack elsewhere (``--url``)."""
+    return {"Authorization": f"Bearer {cli_credential()}"}

@@ -14,7 +14,7 @@ import aiohttp
 
 from bench.audio_streams import cli as audio_streams
 from bench.common.processes import ResourceSampler, memory_snapshot, wait_machine_quiet
-from bench.common.stack import stop_meetings
+from bench.common.stack import auth_headers, stop_meetings
 from bench.load.analysis import analyse_step, memory_rows, stop_summary
 from bench.load.records import Live, MeetingRun
 from bench.load.report import table
@@ -174,9 +174,13 @@ async def quiet_machine(stack: Stack, args: argparse.Namespace) -> None:
 async def bench(stack: Stack, args: argparse.Namespace, report: dict[str, Any]) -> None:
     live = Live()
     async with (
-        aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=args.connections)) as session,
+        aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=args.connections), headers=auth_headers()
+        ) as session,
         # Each listener holds its connection for the whole step: not from the request pool.
-        aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as sockets,
+        aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=0), headers=auth_headers()
+        ) as sockets,
     ):
         report["health"] = await health(session, stack.base_url)
         watch = make_watch(args, live, session)

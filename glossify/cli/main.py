@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from glossify.access.keys import API_KEYS_VARIABLE
 from glossify.access.local_secrets import SECRETS_DIRECTORY, SERVICE_KEY_FILE, default_home
 from glossify.cli.local_stack import (
     APP_NAME,
@@ -40,10 +42,14 @@ def _app_args(config_path: Path | None) -> dict[str, Any]:
 
 
 def run_up(args: argparse.Namespace) -> None:
+    # Decided before the local stack exports the local key into the environment.
+    if API_KEYS_VARIABLE in os.environ:
+        where = f"one of your {API_KEYS_VARIABLE}"
+    else:
+        where = f"the local key in {default_home() / SECRETS_DIRECTORY / SERVICE_KEY_FILE}"
     with local_stack(_app_args(args.config), args.host, args.port, args.dashboard) as base:
         print(f"Glossify is up on {base} (Ctrl-C stops it)", flush=True)
-        key_file = default_home() / SECRETS_DIRECTORY / SERVICE_KEY_FILE
-        print(f"API calls send 'Authorization: Bearer <key>'; the local key is in {key_file}")
+        print(f"API calls send 'Authorization: Bearer <key>' with {where}", flush=True)
         while not STOP.wait(1.0):
             pass
         print("Shutting down...", flush=True)

@@ -61,7 +61,7 @@ class QuotaConfig(_Strict):
     sockets_per_address: Annotated[int, Field(ge=1)] = 50
     # Sockets sending audio at once; each costs a VAD and Transcriber work.
     audio_senders_per_meeting: Annotated[int, Field(ge=1)] = 8
-    # Final lines entering a meeting (audio finals and /stt together): rate and burst.
+    # Lines entering a meeting (finals and partials, from audio and /stt together).
     lines_per_s: Annotated[float, Field(gt=0.0)] = 20.0
     lines_burst: Annotated[int, Field(ge=1)] = 40
     # REST requests per service key: rate and burst.
@@ -94,6 +94,12 @@ class AccessConfig(_Strict):
     token_max_ttl_s: Annotated[int, Field(ge=60, le=7 * 24 * 3600)] = 24 * 3600
     # Frozen, so one shared default instance is safe.
     quotas: QuotaConfig = QuotaConfig()
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _yaml_switch(cls, value: object) -> object:
+        # YAML reads a bare `off` as false and `on` as true.
+        return {False: "off", True: "on"}.get(value, value) if isinstance(value, bool) else value
 
     @field_validator("allowed_origins")
     @classmethod

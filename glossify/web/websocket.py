@@ -20,6 +20,7 @@ from glossify.access.principal import (
     TokenPrincipal,
     allows,
     authorize,
+    bearer_credential,
     speaker_name,
     websocket_credential,
 )
@@ -111,7 +112,9 @@ async def serve_socket(
         offered = websocket_credential(
             ws.query_params.get("access_token"), ws.headers.get("sec-websocket-protocol")
         )
-        principal = gate.principal(offered.credential)
+        # Browsers cannot set headers on a WebSocket; server-side clients may use the usual one.
+        credential = offered.credential or bearer_credential(ws.headers.get("authorization"))
+        principal = gate.principal(credential)
         authorize(principal, Action.READ, meeting_id)
         address = ws.client.host if ws.client else "unknown"
         release_socket = gate.hold_socket(meeting_id, address)
