@@ -19,13 +19,10 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from ray import serve
 
-from glossify.app import build_graph
-from glossify.cli.local_stack import wait_for_health
-from glossify.config.settings import GlossifyConfig, load_config
-from glossify.meetings.hosts import MeetingHosts
+from glossify.config.settings import GlossifyConfig
 from glossify.terms.candidates import term_id
+from tests.serve.apps import AGENT, second_app, standin_backends
 from tests.serve.clients import AUTH, Listener, new_meeting_id, poll_until
 from tests.standins import StandIns, running_standins
 from tests.standins.foundry import RESPONSES
@@ -34,7 +31,6 @@ from tests.standins.state import failed, unavailable
 
 APP = "glossify-azure"
 PREFIX = "/azure"
-AGENT = "glossary-agent"
 
 
 @dataclass
@@ -53,41 +49,10 @@ def fresh_acronym() -> str:
 @pytest.fixture(scope="module")
 def azure_app(stack) -> Iterator[AzureApp]:
     with running_standins() as standins, pytest.MonkeyPatch.context() as env:
-        # What an operator exports on the nodes; the builder reads it.
-        env.setenv("LANGUAGE_ENDPOINT", standins.language_endpoint)
-        env.setenv("LANGUAGE_KEY", standins.state.language_key)
-        env.setenv("PROJECT_ENDPOINT", standins.project_endpoint)
-        env.setenv("AGENT_NAME", AGENT)
-        for name in ("AGENT_ID", "AGENT_VERSION"):
-            env.delenv(name, raising=False)
-        args = {
-            "detector": {
-                "backend": "azure",
-                "azure": {"ca_file": standins.ca_file, "retry_backoff_s": 0.1},
-            },
-            "explainer": {
-                "backend": "foundry",
-                "deadline_s": 10.0,
-                "foundry": {
-                    "ca_file": standins.ca_file,
-                    "poll_interval_s": 0.1,
-                    "retry_backoff_s": 0.05,
-                },
-            },
-            "transcriber": {"enabled": False},
-            "meetings": {"shards": 1, "stop_drain_s": 30.0},
-        }
-        config = load_config(args).model_copy(update={"app_name": APP})
-        # Only what DefaultAzureCredential reads goes into the replicas' environment.
-        graph = build_graph(config, backend_runtime_env={"env_vars": standins.identity_env})
-        base = f"{stack.base_url}{PREFIX}"
-        try:
-            serve.run(graph, name=APP, route_prefix=PREFIX, blocking=False)
-            wait_for_health(base + "/health", timeout_s=180)
-            yield AzureApp(standins, base, f"{stack.ws_url}{PREFIX}", config)
-        finally:
-            serve.delete(APP)
-            MeetingHosts(config).kill_all()
+        args = standin_backends(env, standins)
+        args["meetings"] = {"shards": 1, "stop_drain_s": 30.0}
+        with second_app(stack, APP, PREFIX, args, standins) as app:
+            yield AzureApp(standins, app.base_url, app.ws_url, app.config)
 
 
 @pytest.fixture(autouse=True)

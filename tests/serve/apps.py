@@ -1,0 +1,72 @@
+"""A second Glossify application on the session's cluster, under its own route prefix, with
+the remote backends served by the local stand-ins (a sliver of CPU each, so it fits beside the
+main test app)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from ray import serve
+
+from glossify.app import build_graph
+from glossify.cli.local_stack import wait_for_health
+from glossify.config.settings import GlossifyConfig, load_config
+from glossify.meetings.hosts import MeetingHosts
+from tests.standins import StandIns
+
+AGENT = "glossary-agent"
+
+
+@dataclass
+class App:
+    base_url: str
+    ws_url: str
+    config: GlossifyConfig
+
+
+def standin_backends(env: pytest.MonkeyPatch, standins: StandIns) -> dict[str, Any]:
+    """Exports what an operator would for Azure AI Language and a Foundry agent, and returns
+    the app args that point the detector and the explainer at the stand-ins."""
+    env.setenv("LANGUAGE_ENDPOINT", standins.language_endpoint)
+    env.setenv("LANGUAGE_KEY", standins.state.language_key)
+    env.setenv("PROJECT_ENDPOINT", standins.project_endpoint)
+    env.setenv("AGENT_NAME", AGENT)
+    for name in ("AGENT_ID", "AGENT_VERSION"):
+        env.delenv(name, raising=False)
+    return {
+        "detector": {
+            "backend": "azure",
+            "azure": {"ca_file": standins.ca_file, "retry_backoff_s": 0.1},
+        },
+        "explainer": {
+            "backend": "foundry",
+            "deadline_s": 10.0,
+            "foundry": {
+                "ca_file": standins.ca_file,
+                "poll_interval_s": 0.1,
+                "retry_backoff_s": 0.05,
+            },
+        },
+        "transcriber": {"enabled": False},
+    }
+
+
+@contextmanager
+def second_app(
+    stack: Any, name: str, prefix: str, args: dict[str, Any], standins: StandIns
+) -> Iterator[App]:
+    config = load_config(args).model_copy(update={"app_name": name})
+    # Only what DefaultAzureCredential reads goes into the replicas' environment.
+    graph = build_graph(config, backend_runtime_env={"env_vars": standins.identity_env})
+    base = f"{stack.base_url}{prefix}"
+    try:
+        serve.run(graph, name=name, route_prefix=prefix, blocking=False)
+        wait_for_health(base + "/health", timeout_s=180)
+        yield App(base, f"{stack.ws_url}{prefix}", config)
+    finally:
+        serve.delete(name)
+        MeetingHosts(config).kill_all()
