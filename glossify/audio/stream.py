@@ -20,6 +20,7 @@ from glossify.audio.pcm import AudioFormat, PcmStream
 from glossify.audio.utterances import SegmenterConfig, Utterance, UtteranceSegmenter
 from glossify.config.settings import AudioConfig
 from glossify.protocol import now_iso
+from glossify.remote.retries import Deadline, Retry, with_retries
 from glossify.transcription.types import SpeechRequest, SpeechResult
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,10 @@ HOTWORDS_TTL_S = 5.0
 
 SubmitLine = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 FetchHotwords = Callable[[], Awaitable[dict[str, Any]]]
+# Tells the sending connection something went wrong: (code, message) as an ``error`` event.
+ReportError = Callable[[str, str], Awaitable[None]]
+# The first retry of a final waits about this long; each next one twice as long.
+FINAL_RETRY_BACKOFF_S = 0.5
 
 _open_streams = metrics.OpenCount(metrics.AUDIO_STREAMS_OPEN)
 
@@ -58,6 +63,7 @@ class AudioStream:
         transcribe: Transcribe,
         submit_line: SubmitLine,
         fetch_hotwords: FetchHotwords,
+        report_error: ReportError,
         vad: Any = None,
     ) -> None:
         self._pcm = PcmStream(fmt, max_frame_seconds=config.max_frame_seconds)
@@ -68,6 +74,7 @@ class AudioStream:
         self._transcribe = transcribe
         self._submit_line = submit_line
         self._fetch_hotwords = fetch_hotwords
+        self._report_error = report_error
         # Each final with the moment its end was detected, for the transcript latency.
         self._finals: asyncio.Queue[tuple[Utterance, float] | None] = asyncio.Queue(
             config.max_pending_finals
@@ -154,14 +161,34 @@ class AudioStream:
         while (item := await self._finals.get()) is not None:
             utterance, detected = item
             try:
-                result = await self._transcribe.final(await self._request(utterance, final=True))
-                if result.text:
-                    await self._enter(utterance, result.text, final=True, detected=detected)
-                    self.finals_entered += 1
+                result = await self._transcribe_final(utterance)
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("a final utterance could not be transcribed")
+            except Exception as exc:
+                log.warning("utterance %.1f-%.1f s not transcribed: %r", *_span(utterance), exc)
+                start, end = _span(utterance)
+                await self._report_error(
+                    "not_transcribed",
+                    f"seconds {start:.1f}-{end:.1f} of this stream could not be transcribed",
+                )
+                continue
+            if result.text:
+                await self._enter(utterance, result.text, final=True, detected=detected)
+                self.finals_entered += 1
+
+    async def _transcribe_final(self, utterance: Utterance) -> SpeechResult:
+        """The utterance's text; a failed or lost request (a Transcriber replica that died, an
+        overloaded one) is asked again, bounded, while the audio is still here."""
+        request = await self._request(utterance, final=True)
+        return await with_retries(
+            lambda: self._transcribe.final(request),
+            classify=_worth_retrying,
+            deadline=Deadline(self._config.final_retry_s),
+            max_attempts=self._config.final_attempts,
+            backoff_base_s=FINAL_RETRY_BACKOFF_S,
+            max_retry_after_s=self._config.final_retry_s,
+            what="transcribing a final utterance",
+        )
 
     async def _run_partial(self, utterance: Utterance, detected: float) -> None:
         asked = time.monotonic()
@@ -193,3 +220,13 @@ class AudioStream:
         if "refused" not in answer:
             kind = "final" if final else "partial"
             metrics.TRANSCRIPT_LATENCY.observe(time.monotonic() - detected, kind=kind)
+
+
+def _span(utterance: Utterance) -> tuple[float, float]:
+    return utterance.start, utterance.end
+
+
+def _worth_retrying(exc: Exception) -> Retry | None:
+    # Audio the encoder refuses (ValueError) fails the same way every time; anything else (a
+    # replica gone, an overloaded queue, a timeout) may well work on the next try.
+    return None if isinstance(exc, ValueError) else Retry()

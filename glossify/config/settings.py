@@ -60,6 +60,10 @@ class AudioConfig(Strict):
     # Transcriber requests one meeting may have in flight at once (per ingress replica), over
     # all its senders: its fair share of the batches.
     transcriptions_per_meeting: int = Field(default=4, ge=1, le=256)
+    # A final whose Transcriber request fails (a replica lost, an overload) is asked again,
+    # within this many attempts and seconds, before the sender is told what was lost.
+    final_attempts: int = Field(default=4, ge=1, le=20)
+    final_retry_s: float = Field(default=60.0, gt=0.0, le=600.0)
 
 
 class MeetingConfig(Strict):

@@ -306,6 +306,7 @@ class _AudioSender:
             self._transcribe,
             self._submit_line,
             self._fetch_hotwords,
+            self._report_error,
             vad=self._audio.vad,
         )
 
@@ -317,6 +318,11 @@ class _AudioSender:
         if refused is not None and self._socket.ws.application_state == WebSocketState.CONNECTED:
             await self._socket.error(refused["code"], refused["message"])
         return result
+
+    async def _report_error(self, code: str, message: str) -> None:
+        # The server's failure, not the client's: it does not count towards closing for abuse.
+        if self._socket.ws.application_state == WebSocketState.CONNECTED:
+            await self._socket.send(error_event(code, message))
 
     async def _fetch_hotwords(self) -> dict[str, Any]:
         assert self._audio is not None
@@ -347,7 +353,7 @@ async def _handle_text(socket: _Socket, sender: _AudioSender, text: str) -> None
         return
     try:
         frame = json.loads(text)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         await socket.error("malformed_json", "text frames must be JSON objects")
         return
     kind = frame.get("type") if isinstance(frame, dict) else None
