@@ -1,11 +1,14 @@
 """Scoring of a term detector against a labelled JSONL set (pure functions, no Ray).
 
 Each row has `text`, `gold` (terms that should be found), `acceptable` (tolerated extras) and
-optionally `domain` and `id`. A detector is anything with `detect(text, language)` returning
-`Candidate`s; its output goes through `filter_candidates(..., rules)` exactly as in production.
+optionally `field` (or, in older sets, `domain`), `language`, `kinds` (a kind for each gold term)
+and `id`. A detector is anything with `detect(text, language)` returning `Candidate`s; its output
+goes through `filter_candidates(..., rules)` exactly as in production.
 
 Terms match case-insensitively on `normalize_term`. Recall = gold terms found / gold terms;
-precision = predicted terms in gold or acceptable / predicted terms (micro-averaged).
+precision = predicted terms in gold or acceptable / predicted terms (micro-averaged). Scores are
+given overall, per field (`domains`, keyed by `field`, else `domain`), per language, and per kind
+of gold term (recall only: a prediction has no kind, so precision is not defined per kind).
 """
 
 from __future__ import annotations
@@ -16,6 +19,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from glossify.terms.candidates import Candidate, FilterRules, filter_candidates, normalize_term
+
+COUNTS = ("predicted", "correct", "gold", "found")
+UNKNOWN_KIND = "unlabelled"
 
 
 class Detector(Protocol):
@@ -39,6 +45,10 @@ def _score(counts: Mapping[str, int]) -> dict[str, float | int]:
     return {**counts, "precision": precision, "recall": recall, "f1": f1}
 
 
+def _kind_score(counts: Mapping[str, int]) -> dict[str, float | int]:
+    return {"gold": counts["gold"], "found": counts["found"], "recall": _score(counts)["recall"]}
+
+
 def score_row(
     predicted: Iterable[str], gold: Iterable[str], acceptable: Iterable[str]
 ) -> dict[str, Any]:
@@ -56,28 +66,54 @@ def score_row(
     }
 
 
+def row_group(row: Mapping[str, Any]) -> str:
+    """The field a row belongs to: `field` in the current sets, `domain` in the old one."""
+    return str(row.get("field", row.get("domain", "all")))
+
+
+def _add(buckets: dict[str, dict[str, int]], name: str, counts: Mapping[str, int]) -> None:
+    bucket = buckets.setdefault(name, dict.fromkeys(COUNTS, 0))
+    for key in COUNTS:
+        bucket[key] += counts[key]
+
+
+def _kind_counts(row: Mapping[str, Any], misses: list[str]) -> dict[str, dict[str, int]]:
+    """Gold and found counts per kind of gold term in one row."""
+    kinds: Mapping[str, str] = row.get("kinds") or {}
+    missed = {normalize_term(t) for t in misses}
+    out: dict[str, dict[str, int]] = {}
+    for term in dict.fromkeys(row.get("gold", [])):
+        counts = out.setdefault(kinds.get(term, UNKNOWN_KIND), dict.fromkeys(COUNTS, 0))
+        counts["gold"] += 1
+        counts["found"] += normalize_term(term) not in missed
+    return out
+
+
 def evaluate(
     detector: Detector, rows: Iterable[Mapping[str, Any]], rules: FilterRules | None = None
 ) -> dict[str, Any]:
     """Run the detector and the production filter on every row and score the result."""
     rules = rules or FilterRules()
-    keys = ("predicted", "correct", "gold", "found")
-    totals = dict.fromkeys(keys, 0)
-    domains: dict[str, dict[str, int]] = {}
+    totals = dict.fromkeys(COUNTS, 0)
+    groups: dict[str, dict[str, dict[str, int]]] = {"domains": {}, "languages": {}, "kinds": {}}
     details: list[dict[str, Any]] = []
     for index, row in enumerate(rows):
-        kept = filter_candidates(detector.detect(row["text"], row.get("language", "en")), rules)
+        language = row.get("language", "en")
+        kept = filter_candidates(detector.detect(row["text"], language), rules)
         predicted = [c.text for c in kept]
         result = score_row(predicted, row.get("gold", []), row.get("acceptable", []))
-        domain = str(row.get("domain", "all"))
-        bucket = domains.setdefault(domain, dict.fromkeys(keys, 0))
-        for key in keys:
+        group = row_group(row)
+        _add(groups["domains"], group, result)
+        _add(groups["languages"], str(language), result)
+        for kind, counts in _kind_counts(row, result["misses"]).items():
+            _add(groups["kinds"], kind, counts)
+        for key in COUNTS:
             totals[key] += result[key]
-            bucket[key] += result[key]
         details.append(
             {
                 "id": row.get("id", index),
-                "domain": domain,
+                "domain": group,
+                "language": language,
                 "text": row["text"],
                 "predicted": predicted,
                 "misses": result["misses"],
@@ -86,6 +122,8 @@ def evaluate(
         )
     return {
         "overall": _score(totals),
-        "domains": {name: _score(counts) for name, counts in sorted(domains.items())},
+        "domains": {name: _score(c) for name, c in sorted(groups["domains"].items())},
+        "languages": {name: _score(c) for name, c in sorted(groups["languages"].items())},
+        "kinds": {name: _kind_score(c) for name, c in sorted(groups["kinds"].items())},
         "rows": details,
     }
