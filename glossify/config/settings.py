@@ -76,6 +76,13 @@ class MeetingConfig(Strict):
     stop_drain_s: float = Field(default=120.0, ge=0.0, le=3600.0)
     # From asking for an explanation to getting it, queueing behind other terms included.
     term_timeout_s: float = Field(default=120.0, gt=0.0, le=3600.0)
+    # A detector that does not answer in time costs that line its terms, not the meeting's
+    # line workers.
+    detect_timeout_s: float = Field(default=30.0, gt=0.0, le=600.0)
+    # The stop's glossary upsert is tried this many times within this many seconds (PostgreSQL
+    # restarting, a dropped connection) before the stop ends in error.
+    upsert_attempts: int = Field(default=5, ge=1, le=50)
+    upsert_retry_s: float = Field(default=120.0, gt=0.0, le=3600.0)
     explain_attempts: int = Field(default=2, ge=1, le=5)
     idle_evict_s: float = Field(default=900.0, ge=1.0)
     use_glossary: bool = True

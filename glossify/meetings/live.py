@@ -24,6 +24,7 @@ from glossify.meetings.state import (
     repeated_terms,
 )
 from glossify.protocol import now_iso, terms_event, transcript_event
+from glossify.remote.retries import Deadline, Retry, with_retries
 from glossify.store.postgres import MeetingRecord, Store
 from glossify.terms.candidates import (
     Candidate,
@@ -35,6 +36,9 @@ from glossify.terms.candidates import (
 )
 
 log = logging.getLogger(__name__)
+
+# The first retry of a failed upsert waits about this long; each next one twice as long.
+UPSERT_RETRY_BACKOFF_S = 1.0
 
 Journal = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -240,6 +244,11 @@ class LiveMeeting:
             self.state.stop_error = None
         self._stop_task = asyncio.create_task(self._finish_stop())
 
+    async def stop_finished(self) -> None:
+        """Returns once a stop under way has ended, in done or in error."""
+        if self._stop_task is not None:
+            await asyncio.shield(self._stop_task)
+
     def _require_accepting(self) -> None:
         if not self.state.accepting_lines:
             raise Refused(409, "meeting_stopped", "this meeting has been stopped")
@@ -284,7 +293,10 @@ class LiveMeeting:
     async def _process_line(self, line_no: int, event: dict[str, Any]) -> None:
         text = event["text"]
         try:
-            candidates = await self._backends.detect(text, self.state.language)
+            candidates = await asyncio.wait_for(
+                self._backends.detect(text, self.state.language),
+                self._config.meetings.detect_timeout_s,
+            )
         except Exception:
             log.exception("term detection failed for meeting %s line %s", self.id, line_no)
             candidates = []
@@ -347,15 +359,35 @@ class LiveMeeting:
             log.warning("meeting %s: stopped with lines not yet through NER", self.id)
         metrics.MEETING_LINES.observe(self.state.line_count)
         metrics.MEETING_TERMS.observe(len(self.state.published))
+        meetings = self._config.meetings
         try:
-            upserted = await self._store.upsert_glossary(self.id)
+            upserted = await with_retries(
+                lambda: self._store.upsert_glossary(self.id),
+                classify=lambda _: Retry(),
+                deadline=Deadline(meetings.upsert_retry_s),
+                max_attempts=meetings.upsert_attempts,
+                backoff_base_s=UPSERT_RETRY_BACKOFF_S,
+                max_retry_after_s=meetings.upsert_retry_s,
+                what=f"the glossary upsert of meeting {self.id}",
+            )
         except Exception as exc:
             log.exception("glossary upsert failed for meeting %s", self.id)
             # Clients get the kind of failure, never the exception text (it may name hosts).
             problem = f"the glossary could not be saved ({type(exc).__name__}); stop again to retry"
-            await self._record_stop(STOP_ERROR, 0, problem)
+            await self._end_stop(STOP_ERROR, 0, problem)
         else:
-            await self._record_stop(STOP_DONE, upserted, None)
+            await self._end_stop(STOP_DONE, upserted, None)
+
+    async def _end_stop(self, status: str, upserted: int, error: str | None) -> None:
+        """Record how the stop ended; when even that cannot be journaled, the stop still ends
+        in error here (never stuck 'running'), and may be asked for again."""
+        try:
+            await self._record_stop(status, upserted, error)
+        except Exception as exc:
+            log.exception("meeting %s: the stop's outcome could not be journaled", self.id)
+            problem = f"the stop could not be recorded ({type(exc).__name__}); stop again to retry"
+            self.state.stop_status, self.state.upserted = STOP_ERROR, 0
+            self.state.stop_error = problem
 
     async def _record_stop(self, status: str, upserted: int, error: str | None) -> None:
         if status == STOP_DONE:
