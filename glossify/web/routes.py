@@ -90,7 +90,7 @@ async def read_json(request: Request, max_bytes: int, *, optional: bool = False)
         raise ProtocolError(400, "empty_body", "a JSON body is required")
     try:
         return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise ProtocolError(400, "malformed_json", f"body is not valid JSON: {exc}") from None
 
 
