@@ -84,6 +84,9 @@ class AudioStart(_Body):
     sample_rate: Any = 16000
     encoding: Any = "pcm_s16le"
     language: StrictStr | None = Field(None, pattern=LANGUAGE_PATTERN)
+    # A resumable sender sends again, after reconnecting, whatever was not acknowledged
+    # (audio_ack): when its connection drops, the server drops that unacknowledged audio.
+    resumable: StrictBool = False
 
 
 def transcript_event(

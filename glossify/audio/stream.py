@@ -19,7 +19,7 @@ from glossify.audio.partial_pacing import PartialPacer
 from glossify.audio.pcm import AudioFormat, PcmStream
 from glossify.audio.utterances import SegmenterConfig, Utterance, UtteranceSegmenter
 from glossify.config.settings import AudioConfig
-from glossify.protocol import now_iso
+from glossify.protocol import error_event, now_iso
 from glossify.remote.retries import Deadline, Retry, with_retries
 from glossify.transcription.types import SpeechRequest, SpeechResult
 
@@ -29,8 +29,8 @@ HOTWORDS_TTL_S = 5.0
 
 SubmitLine = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 FetchHotwords = Callable[[], Awaitable[dict[str, Any]]]
-# Tells the sending connection something went wrong: (code, message) as an ``error`` event.
-ReportError = Callable[[str, str], Awaitable[None]]
+# A reply to the sending connection alone (an ``error`` or ``audio_ack``), not a meeting event.
+Reply = Callable[[dict[str, Any]], Awaitable[None]]
 # The first retry of a final waits about this long; each next one twice as long.
 FINAL_RETRY_BACKOFF_S = 0.5
 
@@ -63,7 +63,7 @@ class AudioStream:
         transcribe: Transcribe,
         submit_line: SubmitLine,
         fetch_hotwords: FetchHotwords,
-        report_error: ReportError,
+        reply: Reply,
         vad: Any = None,
     ) -> None:
         self._pcm = PcmStream(fmt, max_frame_seconds=config.max_frame_seconds)
@@ -74,7 +74,7 @@ class AudioStream:
         self._transcribe = transcribe
         self._submit_line = submit_line
         self._fetch_hotwords = fetch_hotwords
-        self._report_error = report_error
+        self._reply = reply
         # Each final with the moment its end was detected, for the transcript latency.
         self._finals: asyncio.Queue[tuple[Utterance, float] | None] = asyncio.Queue(
             config.max_pending_finals
@@ -167,14 +167,14 @@ class AudioStream:
             except Exception as exc:
                 log.warning("utterance %.1f-%.1f s not transcribed: %r", *_span(utterance), exc)
                 start, end = _span(utterance)
-                await self._report_error(
-                    "not_transcribed",
-                    f"seconds {start:.1f}-{end:.1f} of this stream could not be transcribed",
-                )
-                continue
-            if result.text:
-                await self._enter(utterance, result.text, final=True, detected=detected)
-                self.finals_entered += 1
+                message = f"seconds {start:.1f}-{end:.1f} of this stream could not be transcribed"
+                await self._reply(error_event("not_transcribed", message))
+            else:
+                if result.text:
+                    await self._enter(utterance, result.text, final=True, detected=detected)
+                    self.finals_entered += 1
+            # Everything up to here is settled: a sender that reconnects resumes from it.
+            await self._reply({"type": "audio_ack", "until": round(utterance.end, 3)})
 
     async def _transcribe_final(self, utterance: Utterance) -> SpeechResult:
         """The utterance's text; a failed or lost request (a Transcriber replica that died, an

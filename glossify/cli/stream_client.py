@@ -21,6 +21,11 @@ SAMPLE_RATE = 16_000
 FRAME_S = 0.1
 # After audio_end the server answers audio_done once the last utterance is a line.
 MAX_FLUSH_WAIT_S = 300.0
+# A dropped connection is opened again this many times, waiting 0.5 s, 1 s, 2 s, ... (at most
+# RECONNECT_MAX_S) in between.
+RECONNECTS = 8
+RECONNECT_FIRST_S = 0.5
+RECONNECT_MAX_S = 10.0
 
 
 def decode_pcm16(path: Path) -> bytes:
@@ -42,10 +47,10 @@ def socket_subprotocols(credential: str | None) -> list[Subprotocol] | None:
     ]
 
 
-def audio_start_message(language: str | None) -> str:
+def audio_start_message(language: str | None, *, resumable: bool = False) -> str:
     """The frame that opens a stream of 16 kHz PCM s16le, the format every client sends."""
     start = {"type": "audio_start", "sample_rate": SAMPLE_RATE, "encoding": "pcm_s16le"}
-    return json.dumps({**start, "language": language})
+    return json.dumps({**start, "language": language, "resumable": resumable})
 
 
 def ws_url(base_url: str, meeting_id: str) -> str:
@@ -58,6 +63,7 @@ class StreamReport:
     events: list[dict[str, Any]] = field(default_factory=list)
     audio_seconds: float = 0.0
     sent_seconds: float = 0.0
+    reconnects: int = 0
 
     def finals(self) -> list[dict[str, Any]]:
         return [e for e in self.events if e.get("type") == "transcript" and e["is_final"]]
@@ -109,43 +115,123 @@ async def stream_file(
     after_audio: Callable[[StreamReport], Awaitable[None]] | None = None,
     credential: str | None = None,
 ) -> StreamReport:
-    """``after_audio`` runs once the server has every line, while events are still read.
-    ``credential`` (a service key or speaker token) travels as a WebSocket subprotocol entry,
-    never in the URL."""
-    pcm = decode_pcm16(path)
-    report = StreamReport(audio_seconds=len(pcm) / 2 / SAMPLE_RATE)
-    flushed = asyncio.Event()
+    """Streams ``path`` into the meeting; ``after_audio`` runs once the server has every line,
+    while events are still read. ``credential`` (a service key or speaker token) travels as a
+    WebSocket subprotocol entry, never in the URL.
 
-    async with websockets.connect(
-        ws_url(base_url, meeting_id), max_size=2**22, subprotocols=socket_subprotocols(credential)
-    ) as ws:
+    A dropped connection is opened again (``?since=`` the last seq seen, so no event is missed
+    or repeated) and the audio resumes from the last point the server acknowledged
+    (``audio_ack``): at most the utterance in flight is sent twice, and the meeting keeps its
+    line once."""
+    pcm = decode_pcm16(path)
+    sender = _Sender(base_url, meeting_id, pcm, fast, language, on_event, credential)
+    return await sender.run(after_audio)
+
+
+class _Sender:
+    def __init__(
+        self,
+        base_url: str,
+        meeting_id: str,
+        pcm: bytes,
+        fast: bool,
+        language: str | None,
+        on_event: Callable[[dict[str, Any]], None] | None,
+        credential: str | None,
+    ) -> None:
+        self._url = ws_url(base_url, meeting_id)
+        self._pcm = pcm
+        self._fast = fast
+        self._language = language
+        self._on_event = on_event
+        self._credential = credential
+        self.report = StreamReport(audio_seconds=len(pcm) / 2 / SAMPLE_RATE)
+        self._last_seq: int | None = None
+        self._settled = 0  # bytes of audio the server has acknowledged as lines (or lost)
+        self._stream_base = 0  # byte offset where the current connection's stream began
+        self._flushed = asyncio.Event()
+        self._started = 0.0
+
+    async def run(
+        self, after_audio: Callable[[StreamReport], Awaitable[None]] | None
+    ) -> StreamReport:
+        self._started = time.monotonic()
+        for attempt in range(RECONNECTS + 1):
+            try:
+                async with self._connect() as ws:
+                    await self._session(ws, after_audio)
+                return self.report
+            except (websockets.ConnectionClosedError, OSError) as exc:
+                if attempt == RECONNECTS:
+                    raise
+                self.report.reconnects += 1
+                delay = min(RECONNECT_MAX_S, RECONNECT_FIRST_S * 2**attempt)
+                print(f"(connection lost: {exc}; reconnecting in {delay:.1f} s)", file=sys.stderr)
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
+    def _connect(self) -> Any:
+        since = "" if self._last_seq is None else f"?since={self._last_seq}"
+        return websockets.connect(
+            self._url + since, max_size=2**22, subprotocols=socket_subprotocols(self._credential)
+        )
+
+    async def _session(
+        self,
+        ws: Any,
+        after_audio: Callable[[StreamReport], Awaitable[None]] | None,
+    ) -> None:
         ready = json.loads(await ws.recv())
         if ready.get("type") != "ready":
             raise RuntimeError(f"the server did not accept the stream: {ready}")
-
-        async def read() -> None:
-            async for raw in ws:
-                event = json.loads(raw)
-                report.events.append(event)
-                if event.get("type") == "audio_done":
-                    flushed.set()
-                if on_event is not None:
-                    on_event(event)
-
-        reader = asyncio.create_task(read())
-        await ws.send(audio_start_message(language))
-        started = time.monotonic()
-        frame_bytes = int(SAMPLE_RATE * FRAME_S) * 2
-        for index, offset in enumerate(range(0, len(pcm), frame_bytes)):
-            if not fast:
-                await asyncio.sleep(max(0.0, started + index * FRAME_S - time.monotonic()))
-            await ws.send(pcm[offset : offset + frame_bytes])
-        report.sent_seconds = time.monotonic() - started
-        await ws.send(json.dumps({"type": "audio_end"}))
+        if self._last_seq is None:
+            self._last_seq = ready["seq"]
+        reader = asyncio.create_task(self._read(ws))
         try:
-            await asyncio.wait_for(flushed.wait(), MAX_FLUSH_WAIT_S)
+            if not self._flushed.is_set():
+                await self._send_audio(ws)
+                await asyncio.wait_for(self._wait_flushed(reader), MAX_FLUSH_WAIT_S)
             if after_audio is not None:
-                await after_audio(report)
+                await after_audio(self.report)
         finally:
             reader.cancel()
-    return report
+
+    async def _send_audio(self, ws: Any) -> None:
+        """Sends from the last acknowledged point to the end, paced like a microphone."""
+        self._stream_base = self._settled
+        await ws.send(audio_start_message(self._language, resumable=True))
+        frame_bytes = int(SAMPLE_RATE * FRAME_S) * 2
+        for offset in range(self._settled, len(self._pcm), frame_bytes):
+            if not self._fast:
+                due = self._started + offset / (2 * SAMPLE_RATE)
+                await asyncio.sleep(max(0.0, due - time.monotonic()))
+            await ws.send(self._pcm[offset : offset + frame_bytes])
+        self.report.sent_seconds = time.monotonic() - self._started
+        await ws.send(json.dumps({"type": "audio_end"}))
+
+    async def _wait_flushed(self, reader: asyncio.Task[None]) -> None:
+        done = asyncio.create_task(self._flushed.wait())
+        await asyncio.wait({done, reader}, return_when=asyncio.FIRST_COMPLETED)
+        done.cancel()
+        if not self._flushed.is_set():
+            reader.result()  # the connection dropped: raise its error to reconnect
+            raise websockets.ConnectionClosedError(None, None)
+
+    async def _read(self, ws: Any) -> None:
+        async for raw in ws:
+            event = json.loads(raw)
+            seq = event.get("seq")
+            if seq is not None:
+                if self._last_seq is not None and seq <= self._last_seq:
+                    continue  # already seen before the connection dropped
+                self._last_seq = seq
+            kind = event.get("type")
+            if kind == "audio_ack":
+                until = self._stream_base + int(event["until"] * SAMPLE_RATE) * 2
+                self._settled = max(self._settled, until)
+                continue
+            if kind == "audio_done":
+                self._flushed.set()
+            self.report.events.append(event)
+            if self._on_event is not None:
+                self._on_event(event)

@@ -39,6 +39,8 @@ POLL_WAIT_S = 15.0
 MAX_ERRORS = 20
 MAX_TEXT_FRAME_CHARS = 64 * 1024
 POLICY_VIOLATION = 1008
+# Close codes of a client that meant to leave (normal closure, going away).
+NORMAL_CLOSURES = frozenset({1000, 1001})
 # After a client leaves mid-utterance, its last words are still transcribed and kept.
 FLUSH_ON_DISCONNECT_S = 60.0
 DELIVERY_WAIT_S = 30.0
@@ -153,14 +155,15 @@ async def _serve_socket(
     pump = asyncio.create_task(_pump_events(socket, hosts, meeting_id, since, last_seq))
     expiry = asyncio.create_task(_close_at_expiry(socket, principal))
     sender = _AudioSender(socket, hosts, gate, principal, meeting_id, audio)
+    dropped = False
     try:
         await _receive_frames(socket, sender)
-    except WebSocketDisconnect:
-        pass
+    except WebSocketDisconnect as exc:
+        dropped = exc.code not in NORMAL_CLOSURES
     finally:
         pump.cancel()
         expiry.cancel()
-        await sender.finish()
+        await sender.finish(dropped)
     if ws.application_state == WebSocketState.CONNECTED:
         await ws.close(code=POLICY_VIOLATION)
 
@@ -213,6 +216,7 @@ class _AudioSender:
         self._stream: AudioStream | None = None
         self._sending = False  # holds one of the meeting's audio-sender slots
         self._transcribe: Transcribe | None = None  # the meeting's share of the Transcriber
+        self._resumable = False  # the client resends unacknowledged audio after a drop
 
     async def _may_send(self) -> bool:
         """Whether this connection may send audio; says why not on the socket."""
@@ -244,6 +248,7 @@ class _AudioSender:
             await self._socket.error(exc.code, exc.message)
             return
         await self.end()
+        self._resumable = announced.resumable
         self._stream = self._open(fmt, announced.language)
 
     async def frame(self, data: bytes) -> None:
@@ -282,7 +287,12 @@ class _AudioSender:
                 log.warning("meeting %s: audio_done sent before its lines", self._meeting_id)
         return finals
 
-    async def finish(self) -> None:
+    async def finish(self, dropped: bool) -> None:
+        """The connection is gone. Its last words are transcribed and kept, unless it dropped
+        and the client resumes: then it sends the unacknowledged audio again itself."""
+        if dropped and self._resumable and self._stream is not None:
+            self._stream.close()
+            self._stream = None
         try:
             await asyncio.wait_for(self.end(), FLUSH_ON_DISCONNECT_S)
         except Exception:
@@ -306,7 +316,7 @@ class _AudioSender:
             self._transcribe,
             self._submit_line,
             self._fetch_hotwords,
-            self._report_error,
+            self._reply,
             vad=self._audio.vad,
         )
 
@@ -319,10 +329,10 @@ class _AudioSender:
             await self._socket.error(refused["code"], refused["message"])
         return result
 
-    async def _report_error(self, code: str, message: str) -> None:
-        # The server's failure, not the client's: it does not count towards closing for abuse.
+    async def _reply(self, event: dict[str, Any]) -> None:
+        # Not counted as a bad frame: a server fault or an acknowledgement, not the client's.
         if self._socket.ws.application_state == WebSocketState.CONNECTED:
-            await self._socket.send(error_event(code, message))
+            await self._socket.send(event)
 
     async def _fetch_hotwords(self) -> dict[str, Any]:
         assert self._audio is not None

@@ -36,9 +36,12 @@ class FlakyTranscriber:
         raise AssertionError("partials are off")
 
 
-async def stream_jfk(transcriber: FlakyTranscriber) -> tuple[AudioStream, list[Any], list[Any]]:
+async def stream_jfk(
+    transcriber: FlakyTranscriber,
+) -> tuple[AudioStream, list[Any], list[Any], list[float]]:
     lines: list[dict[str, Any]] = []
     errors: list[tuple[str, str]] = []
+    acks: list[float] = []
 
     async def submit_line(line: dict[str, Any]) -> dict[str, Any]:
         lines.append(line)
@@ -47,8 +50,11 @@ async def stream_jfk(transcriber: FlakyTranscriber) -> tuple[AudioStream, list[A
     async def hotwords() -> dict[str, Any]:
         return {"hotwords": [], "language": "en"}
 
-    async def report_error(code: str, message: str) -> None:
-        errors.append((code, message))
+    async def reply(event: dict[str, Any]) -> None:
+        if event["type"] == "audio_ack":
+            acks.append(event["until"])
+        else:
+            errors.append((event["code"], event["message"]))
 
     stream = AudioStream(
         AudioFormat(),
@@ -57,28 +63,32 @@ async def stream_jfk(transcriber: FlakyTranscriber) -> tuple[AudioStream, list[A
         transcriber,
         submit_line,
         hotwords,
-        report_error,
+        reply,
         vad=load_vad_model(),
     )
     audio = pcm16(decode_audio(str(SHARED_AUDIO / "jfk.flac"), sampling_rate=16000))
     for offset in range(0, len(audio), 3200):
         await stream.feed(audio[offset : offset + 3200])
     await stream.end()
-    return stream, lines, errors
+    return stream, lines, errors, acks
 
 
 async def test_a_final_is_asked_again_after_the_transcriber_fails() -> None:
     transcriber = FlakyTranscriber(failures=2)
-    stream, lines, errors = await stream_jfk(transcriber)
+    stream, lines, errors, acks = await stream_jfk(transcriber)
     assert errors == []
     assert lines and all(line["is_final"] for line in lines)
     assert stream.finals_entered == len(lines) == transcriber.calls - 2
+    # Each settled utterance is acknowledged to the sender, up to its end, in order.
+    assert acks == sorted(acks) and acks == [line["end"] for line in lines]
 
 
 async def test_the_sender_is_told_which_seconds_were_lost() -> None:
     transcriber = FlakyTranscriber(failures=10**6)
-    stream, lines, errors = await stream_jfk(transcriber)
+    stream, lines, errors, acks = await stream_jfk(transcriber)
     assert lines == [] and stream.finals_entered == 0
+    # Lost seconds are settled too: a reconnecting sender does not send them again.
+    assert len(acks) == len(errors)
     assert errors and {code for code, _ in errors} == {"not_transcribed"}
     spans = [message.split("seconds ", 1)[1].split(" of", 1)[0] for _, message in errors]
     starts = [float(span.split("-")[0]) for span in spans]

@@ -14,13 +14,16 @@ import pytest
 from faster_whisper import decode_audio
 
 from glossify.audio.pcm import pcm16
+from glossify.cli.demo import sample_meeting
 from glossify.cli.stream_client import stream_file
 from glossify.terms.candidates import normalize_term, term_id
 from glossify.transcription.wer import wer as word_error_rate
 from tests.paths import SHARED_AUDIO
 from tests.serve.clients import AUTH, TEST_KEY, Listener, connect, new_meeting_id, poll_until
+from tests.serve.tcp_proxy import CuttableProxy
 
 AUDIO = SHARED_AUDIO
+SAMPLE_MEETING = sample_meeting()
 JFK_TEXT = (
     "And so my fellow Americans, ask not what your country can do for you, "
     "ask what you can do for your country."
@@ -245,3 +248,32 @@ async def test_a_sender_ahead_of_real_time_is_read_more_slowly(stack) -> None:
     assert events[-1] == {"type": "audio_done", "finals": 0}
     # All of it arrived, but no faster than max_speed allows after the head start.
     assert took >= (seconds - audio.speed_head_start_s) / audio.max_speed
+
+
+async def test_a_dropped_sender_reconnects_and_the_meeting_keeps_each_line_once(stack) -> None:
+    port = int(stack.base_url.rsplit(":", 1)[1])
+    mid = new_meeting_id("drop")
+    async with CuttableProxy(port) as proxy:
+
+        def cut_after_the_first_final(event: dict) -> None:
+            if event.get("type") == "transcript" and event["is_final"] and proxy.cuts == 0:
+                asyncio.get_running_loop().call_soon(proxy.cut)
+
+        report = await stream_file(
+            f"http://127.0.0.1:{proxy.port}",
+            mid,
+            SAMPLE_MEETING,
+            fast=True,
+            language="en",
+            on_event=cut_after_the_first_final,
+            credential=TEST_KEY,
+        )
+    assert proxy.cuts == 1 and report.reconnects >= 1
+    heard = [event["text"] for event in report.finals()]
+    assert len(heard) == len(set(heard)) >= 8, heard
+    seqs = [event["seq"] for event in report.events if "seq" in event]
+    assert seqs == sorted(set(seqs))
+    async with httpx.AsyncClient(base_url=stack.base_url, headers=AUTH, timeout=30) as http:
+        lines = (await http.get(f"/meeting/{mid}/transcript")).json()["lines"]
+    # What the sender saw is what the meeting kept: every line once, none missing.
+    assert [line["text"] for line in lines] == heard

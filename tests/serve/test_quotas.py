@@ -4,9 +4,12 @@ tiny limits, while the main application serves another meeting at the same time.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
+import asyncpg
 import httpx
 import pytest
 import websockets
@@ -30,10 +33,28 @@ QUOTAS = {
 ROOM = new_meeting_id("room")
 
 
+def own_database(url: str) -> str:
+    """A fresh database on the same server: a meeting host resumes every unfinished meeting it
+    finds in its database, so the meetings of the other tests would count towards its quota."""
+    name = f"glossify_tight_{uuid.uuid4().hex[:8]}"
+
+    async def create() -> None:
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
 @pytest.fixture(scope="module")
 def tight(stack: Any) -> Iterator[App]:
-    """The app, with one meeting (ROOM) already open on its single shard."""
+    """The app, on a database of its own, with one meeting (ROOM) open on its single shard."""
     with running_standins() as standins, pytest.MonkeyPatch.context() as env:
+        env.setenv("DATABASE_URL", own_database(stack.database_url))
         args = standin_backends(env, standins)
         args["meetings"] = {"shards": 1, "stop_drain_s": 30.0}
         args["auth"] = {"quotas": QUOTAS}
