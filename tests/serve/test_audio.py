@@ -162,7 +162,9 @@ async def test_two_sources_and_a_listener_in_one_meeting(stack) -> None:
         await listener.wait_for(lambda events: sent <= set(final_texts(events)), within=30)
     heard = final_texts(listener.events)
     assert set(final_texts(first)) <= set(heard) and set(final_texts(second)) <= set(heard)
-    meeting_lines = [line for line in heard if "autoscaler" in line or "EBITDA" in line]
+    # The recording's two sentences, known by words Whisper never misses: how it spells the
+    # jargon depends on what the utterance was batched with (the jargon test above checks it).
+    meeting_lines = [line for line in heard if "autoscaler" in line or "quarterly" in line]
     assert len(meeting_lines) == 2, heard
     jfk_lines = [line for line in heard if line not in meeting_lines]
     assert word_error_rate(JFK_TEXT, " ".join(jfk_lines)) <= 0.2, heard
