@@ -1,0 +1,115 @@
+"""A phrase matcher over a list of known terms (pure, no Ray, no database).
+
+The organisation glossary is also a gazetteer: a term in it is detected whenever it is said,
+whatever the detector thinks. Spelling variants match: case, a hyphen or a space or nothing
+between words ("skip-level", "skip level", "skiplevel" for "skip level"), and an English
+plural ("pods" for "pod", "MQLs" for "MQL", "1:1s"). A term written in Hangul also matches
+with a particle or ending attached ("불량률이" for "불량률"); every term must start at a word
+boundary, and a term ending in a Latin letter or digit must end at one.
+
+    gazetteer = GlossaryGazetteer(["CPK", "skip level", "불량률"])
+    gazetteer.find("Our CPKs and the skip-level; 불량률이 올랐어요")
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from glossify.terms.candidates import Candidate, normalize_term
+
+# Between two words of a term: a space, a hyphen (any dash), or nothing.
+_JOIN = r"(?:[ \t\u00a0]*[-\u2010\u2011\u2012\u2013][ \t\u00a0]*|[ \t\u00a0]+)?"
+_SPLIT = re.compile(r"[\s\-\u2010-\u2013]+")
+_HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
+# A term may not start inside a word of its own script, and a term ending in a Latin letter or
+# digit may not end inside a Latin word (a Hangul particle may follow: "CPK가").
+_LATIN = r"[0-9A-Za-z\u00c0-\u024f]"
+_HANGUL_SYLLABLE = r"[\uac00-\ud7a3]"
+GAZETTEER_CATEGORY = "Skill"
+
+
+@dataclass(frozen=True)
+class GazetteerMatch:
+    """A known term found in a line: the glossary's spelling and the spelling that was said."""
+
+    term: str
+    text: str
+    start: int
+    end: int
+
+
+def _term_pattern(term: str) -> str | None:
+    words = [w for w in _SPLIT.split(unicodedata.normalize("NFKC", term).strip()) if w]
+    if not words:
+        return None
+    body = _JOIN.join(re.escape(word) for word in words)
+    start = rf"(?<!{_HANGUL_SYLLABLE})" if _HANGUL.match(words[0][0]) else rf"(?<!{_LATIN})"
+    last = words[-1][-1]
+    if _HANGUL.match(last):
+        return start + body  # Korean particles and endings attach to the term
+    plural = r"(?:'?s|es)?" if last.isalnum() or last == ")" else ""
+    return start + body + plural + rf"(?!{_LATIN})"
+
+
+class GlossaryGazetteer:
+    """Finds known terms in text; the longest term wins where two overlap."""
+
+    def __init__(self, terms: Iterable[str], min_chars: int = 2) -> None:
+        self._terms: dict[str, str] = {}  # key -> first spelling given
+        for term in terms:
+            cleaned = " ".join(term.split())
+            key = self._key(cleaned)
+            if len(key) >= min_chars and key not in self._terms:
+                self._terms[key] = cleaned
+        self._pattern = self._compile()
+
+    @staticmethod
+    def _key(term: str) -> str:
+        return " ".join(w for w in _SPLIT.split(normalize_term(term)) if w)
+
+    def _compile(self) -> re.Pattern[str] | None:
+        # Longer terms first, so that an alternation prefers "EBITDA margin" to "EBITDA".
+        by_length = sorted(self._terms.items(), key=lambda item: (-len(item[0]), item[0]))
+        parts = [
+            f"(?P<t{i}>{pattern})"
+            for i, (_, term) in enumerate(by_length)
+            if (pattern := _term_pattern(term)) is not None
+        ]
+        self._by_group = [term for _, term in by_length]
+        if not parts:
+            return None
+        return re.compile("|".join(parts), re.IGNORECASE)
+
+    def __len__(self) -> int:
+        return len(self._terms)
+
+    def find(self, text: str) -> list[GazetteerMatch]:
+        """Every known term said in ``text``, left to right, without overlaps."""
+        if self._pattern is None:
+            return []
+        matches: list[GazetteerMatch] = []
+        for match in self._pattern.finditer(text):
+            group = match.lastgroup
+            if group is None:
+                continue
+            term = self._by_group[int(group[1:])]
+            matches.append(GazetteerMatch(term, match.group(0), match.start(), match.end()))
+        return matches
+
+    def candidates(
+        self, text: str, confidence: float = 0.95, spelling: str = "glossary"
+    ) -> list[Candidate]:
+        """Matches as candidates the term filter keeps. ``spelling`` "glossary" names them as
+        the glossary does (so its explanation is found again), "said" as in the text."""
+        return [
+            Candidate(
+                match.term if spelling == "glossary" else match.text,
+                GAZETTEER_CATEGORY,
+                confidence,
+                match.start,
+            )
+            for match in self.find(text)
+        ]

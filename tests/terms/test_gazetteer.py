@@ -1,0 +1,74 @@
+"""The organisation glossary as a gazetteer: known terms are found whenever they are said."""
+
+from __future__ import annotations
+
+import pytest
+
+from glossify.terms.candidates import DEFAULT_ALLOWED_CATEGORIES, FilterRules, filter_candidates
+from glossify.terms.gazetteer import GlossaryGazetteer
+
+GLOSSARY = ["CPK", "skip level", "pod", "EBITDA", "EBITDA margin", "P&L", "401(k)", "불량률"]
+
+
+@pytest.fixture(scope="module")
+def gazetteer() -> GlossaryGazetteer:
+    return GlossaryGazetteer(GLOSSARY)
+
+
+def said(gazetteer: GlossaryGazetteer, text: str) -> list[tuple[str, str]]:
+    return [(m.term, m.text) for m in gazetteer.find(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("our cpk dropped", [("CPK", "cpk")]),
+        ("two CPKs are low", [("CPK", "CPKs")]),
+        ("a skip-level chat", [("skip level", "skip-level")]),
+        ("a Skip Level chat", [("skip level", "Skip Level")]),
+        ("the skiplevel", [("skip level", "skiplevel")]),
+        ("three pods restarted", [("pod", "pods")]),
+        ("the P&L. Then", [("P&L", "P&L")]),
+        ("the 401(k) match", [("401(k)", "401(k)")]),
+    ],
+)
+def test_spelling_variants(
+    gazetteer: GlossaryGazetteer, text: str, expected: list[tuple[str, str]]
+) -> None:
+    assert said(gazetteer, text) == expected
+
+
+def test_longest_term_wins_and_offsets_point_into_the_text(gazetteer: GlossaryGazetteer) -> None:
+    text = "EBITDA margin is up, EBITDA too"
+    matches = gazetteer.find(text)
+    assert [m.term for m in matches] == ["EBITDA margin", "EBITDA"]
+    for match in matches:
+        assert text[match.start : match.end] == match.text
+
+
+@pytest.mark.parametrize("text", ["ACPK and CPKX", "a podcast", "tripod", "EBITDAR"])
+def test_only_whole_words_match(gazetteer: GlossaryGazetteer, text: str) -> None:
+    assert gazetteer.find(text) == []
+
+
+def test_korean_particles_attach_and_latin_terms_take_them(gazetteer: GlossaryGazetteer) -> None:
+    assert said(gazetteer, "불량률이 올랐고 CPK가 떨어졌어요") == [
+        ("불량률", "불량률"),
+        ("CPK", "CPK"),
+    ]
+    assert said(gazetteer, "평균불량률") == []  # not inside another Hangul word
+
+
+def test_candidates_pass_the_filter_with_the_glossary_spelling(
+    gazetteer: GlossaryGazetteer,
+) -> None:
+    found = gazetteer.candidates("The Pods and our cpk")
+    assert [c.text for c in found] == ["pod", "CPK"]
+    assert all(c.category in DEFAULT_ALLOWED_CATEGORIES for c in found)
+    assert filter_candidates(found, FilterRules()) == found
+    assert [c.text for c in gazetteer.candidates("The Pods", spelling="said")] == ["Pods"]
+
+
+def test_empty_and_tiny_terms() -> None:
+    assert GlossaryGazetteer([]).find("anything") == []
+    assert len(GlossaryGazetteer(["", "  ", "x", "CPK", "cpk"])) == 1
