@@ -40,6 +40,13 @@ Rules, and why they exist:
   verb the tagger got wrong, so it is not part of the compound.
 * Numbered methods ("5 Whys", "8 Wastes"): a number followed by a capitalised word mid-sentence.
 
+More rule families live in their own modules: glued codes, metrics at K, standards and
+one-capital abbreviations (`patterns`: P&L, 401(k), 1:1s, "MRR at 10", ISO 9001, Cpk); jargon
+verbs (`verbs`: rebase, titrate, failed over); prepositional terms (`phrases`: span of control,
+Definition of Done); chunk trimming and its precision rules (`chunking`: carrier heads, shift
+names, meeting kinds); field phrases and products found as said (`fields`, matched by
+`glossify.terms.gazetteer`), after which a candidate that cuts a known term in half is dropped.
+
 Only English is supported; other languages return no candidates.
 """
 
@@ -51,15 +58,27 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, Token
 
-from glossify.terms.candidates import Candidate, normalize_term
+from glossify.terms.candidates import Candidate
+from glossify.terms.gazetteer import GlossaryGazetteer
+from glossify.terms.local.chunking import KnownSpans, NameRuns, leading_name, trim_chunk
+from glossify.terms.local.collector import Collector
+from glossify.terms.local.fields import FIELD_PHRASES, FIELD_PRODUCTS
 from glossify.terms.local.lexicon import (
+    CODENAME_HEADS,
     GENERIC_NOUNS,
     NUMBER_WORDS,
     SITE_NOUNS,
-    SITUATIONAL_ADJECTIVES,
     is_english,
+    noun_rarity,
     zipf,
 )
+from glossify.terms.local.patterns import (
+    is_mixed_case_abbreviation,
+    merge_glued_codes,
+    metrics_at_k,
+    standards,
+)
+from glossify.terms.local.phrases import prepositional_terms
 from glossify.terms.local.tokens import (
     NUMBER_LABELS,
     PERIOD_CODE,
@@ -72,9 +91,7 @@ from glossify.terms.local.tokens import (
     is_capitalised,
     is_code,
     is_common_noun,
-    is_count,
     is_in_person_slot,
-    is_mistagged_verb,
     is_name_token,
     is_nominal_modifier,
     is_noun_modifier,
@@ -84,6 +101,7 @@ from glossify.terms.local.tokens import (
     merge_joined_tokens,
     span_text,
 )
+from glossify.terms.local.verbs import is_field_verb, jargon_verbs, verb_rarity
 
 # spaCy entity labels that are not jargon, with the category the filter will drop them by.
 _NON_JARGON_CATEGORY: dict[str, str] = {
@@ -104,32 +122,9 @@ _NON_JARGON_CATEGORY: dict[str, str] = {
 _NAME_PREFIX = re.compile(r"^(?:Mc|Mac|De|Di|La|Le|Van|Von)[A-Z]")
 # "5 Whys", "8 Wastes": a small number, then a capitalised word.
 _NUMBERED_METHOD = re.compile(r"(?<![\w.])\d{1,2} [A-Z][a-z]{2,}\b")
-# Parts of speech that belong to the phrase around a term, never to the term.
-_FUNCTION_POS = frozenset({"DET", "PRON", "PART", "PUNCT", "ADP", "CCONJ", "ADV", "SYM"})
-
-NameRuns = dict[int, tuple[list[Token], bool]]
-
-
-class _Collector:
-    """Keeps one candidate per normalised term, the most confident one, in text order."""
-
-    def __init__(self) -> None:
-        self._by_key: dict[str, Candidate] = {}
-
-    def add(self, text: str, category: str, confidence: float, offset: int) -> None:
-        text = text.strip()
-        if not text:
-            return
-        key = normalize_term(text)
-        old = self._by_key.get(key)
-        if old is None or confidence > old.confidence:
-            self._by_key[key] = Candidate(text, category, round(min(confidence, 1.0), 3), offset)
-
-    def __contains__(self, text: str) -> bool:
-        return normalize_term(text) in self._by_key
-
-    def result(self) -> list[Candidate]:
-        return sorted(self._by_key.values(), key=lambda c: (c.offset, -len(c.text)))
+# Established multi-word terms of the fields, found as said (plural, hyphen/space variants).
+FIELD_GAZETTEER = GlossaryGazetteer(FIELD_PHRASES)
+FIELD_PRODUCTS_GAZETTEER = GlossaryGazetteer(FIELD_PRODUCTS)
 
 
 class LocalTermDetector:
@@ -144,8 +139,10 @@ class LocalTermDetector:
     def detect(self, text: str, language: str | None = "en") -> list[Candidate]:
         if not is_english(language) or not text.strip():
             return []
-        doc = merge_joined_tokens(self.nlp(text))
-        out = _Collector()
+        doc = merge_glued_codes(merge_joined_tokens(self.nlp(text)))
+        out = Collector()
+        known = FIELD_GAZETTEER.find(text)
+        known_spans = [(match.start, match.end) for match in known]
         shouting = is_shouting(doc)
         names = {} if shouting else self._name_runs(doc)
         if not shouting:
@@ -155,9 +152,21 @@ class LocalTermDetector:
                 out.add(span_text(run), self._name_category(run), 0.8, run[0].idx)
         for chunk in doc.noun_chunks:
             for segment in chunk_segments(chunk):
-                self._chunk(segment, names, out)
+                self._chunk(segment, names, known_spans, out)
         self._rare_activities(doc, out)
         self._numbered_methods(doc, out)
+        metrics_at_k(doc, out)
+        standards(doc, out, is_strong_acronym)
+        jargon_verbs(doc, out, self.rare_zipf)
+        prepositional_terms(doc, out)
+        for match in known:
+            # Inside a longer compound ("feature flag rollout") the compound is the term.
+            if not out.inside_longer(match.start, match.end):
+                out.add(match.text, "Skill", 0.85, match.start)
+        for product in FIELD_PRODUCTS_GAZETTEER.find(text):
+            if product.text[:1].isupper():
+                out.add(product.text, "Product", 0.85, product.start)
+        out.drop_straddling(known_spans)  # "liability cap" of "limitation of liability cap"
         self._non_jargon_entities(doc, out)
         return out.result()
 
@@ -169,7 +178,7 @@ class LocalTermDetector:
     # -- surface forms --------------------------------------------------------------------------
 
     @staticmethod
-    def _strong_tokens(doc: Doc, out: _Collector) -> None:
+    def _strong_tokens(doc: Doc, out: Collector) -> None:
         """Acronyms, CamelCase and codes, whatever entity label spaCy gave them."""
         for token in doc:
             text = token.text
@@ -188,6 +197,8 @@ class LocalTermDetector:
             elif is_acronym_token(text) and (standalone or is_strong_acronym(text)):
                 # "A/B test": single letters only make sense together with their noun.
                 out.add(text, "Skill", 0.9, token.idx)
+            elif is_mixed_case_abbreviation(text) and not token.is_sent_start:
+                out.add(text, "Skill", 0.85, token.idx)  # Cpk, Ppk, Cmax
 
     # -- proper names ---------------------------------------------------------------------------
 
@@ -237,8 +248,9 @@ class LocalTermDetector:
         following = last.doc[last.i + 1] if last.i + 1 < len(last.doc) else None
         classifier = False  # does the name classify the common noun after it?
         if following is not None and is_noun_modifier(last) and is_common_noun(following):
-            if {following.lower_, last.head.lower_} & SITE_NOUNS:
-                return False  # "the Monterrey plant": a place, whatever NER says
+            if {following.lower_, last.head.lower_} & (SITE_NOUNS | CODENAME_HEADS):
+                # "the Monterrey plant": a place; "the Atlas project": a code name.
+                return False
             classifier = True
         if "PERSON" in labels or (labels and labels <= NUMBER_LABELS):
             # The small model calls unknown tech names PERSON. A name that classifies a common
@@ -260,15 +272,17 @@ class LocalTermDetector:
 
     # -- noun chunks ----------------------------------------------------------------------------
 
-    def _chunk(self, chunk: list[Token], names: NameRuns, out: _Collector) -> None:
-        tokens = self._trim_chunk(chunk, names)
+    def _chunk(
+        self, chunk: list[Token], names: NameRuns, known: KnownSpans, out: Collector
+    ) -> None:
+        tokens = trim_chunk(chunk, names, known, self.rare_zipf)
         if not tokens:
             return
         # "the kanban cards": a very rare "adjective" is an unknown noun, a term on its own.
         for token in tokens[:-1]:
             if token.pos_ == "ADJ" and token.is_alpha and zipf(token.text) < self.very_rare_zipf:
                 out.add(token.text, "Skill", self.rarity_confidence(token.text), token.idx)
-        lead = self._leading_name(tokens, names)
+        lead = leading_name(tokens, names)
         rest = tokens[len(lead) :]
         if not lead:
             self._compound(tokens, out)
@@ -280,45 +294,7 @@ class LocalTermDetector:
             category = "Skill" if all(is_strong_form(t) for t in lead) else "Product"
             out.add(span_text(tokens), category, 0.75, tokens[0].idx)
 
-    def _trim_chunk(self, tokens: list[Token], names: NameRuns) -> list[Token]:
-        # Everything up to the last determiner/possessive belongs to the phrase, not the term.
-        for k in range(len(tokens) - 1, -1, -1):
-            if tokens[k].pos_ in {"DET", "PRON", "PART"} or tokens[k].dep_ in {"poss", "case"}:
-                tokens = tokens[k + 1 :]
-                break
-        if len(tokens) > 1 and is_mistagged_verb(tokens[-1]):
-            tokens = tokens[:-1]
-        # A generic head ("team", "issue") adds nothing; its modifiers may still be a term.
-        while len(tokens) > 1 and tokens[-1].lower_ in GENERIC_NOUNS:
-            tokens = tokens[:-1]
-        while tokens and self._strip_leading(tokens[0], names):
-            tokens = tokens[1:]
-        return tokens
-
-    @staticmethod
-    def _strip_leading(token: Token, names: NameRuns) -> bool:
-        if token.pos_ in _FUNCTION_POS:
-            # A merged hyphenated word keeps the tag of its last part only ("on-call": ADP).
-            return "-" not in token.text
-        if is_count(token):
-            # "two epochs", "115 percent": the count is not part of the term ("Six Sigma" is
-            # protected because its number word belongs to a name run).
-            return token.i not in names
-        if token.lower_ in SITUATIONAL_ADJECTIVES or token.tag_ in {"JJR", "JJS"}:
-            return True  # "stronger regularization": comparisons describe, they don't classify
-        # A dropped name ("the London office", "Jennifer's team") leaves the common noun.
-        return token.i in names and not names[token.i][1]
-
-    @staticmethod
-    def _leading_name(tokens: list[Token], names: NameRuns) -> list[Token]:
-        lead: list[Token] = []
-        for token in tokens:
-            if not (token.i in names or is_strong_form(token)):
-                break
-            lead.append(token)
-        return lead
-
-    def _compound(self, tokens: list[Token], out: _Collector) -> None:
+    def _compound(self, tokens: list[Token], out: Collector) -> None:
         """A common-noun compound, or a single common word that is rare enough."""
         head = tokens[-1]
         if len(tokens) == 1:
@@ -326,8 +302,12 @@ class LocalTermDetector:
             return
         if not is_common_noun(head):
             return  # proper-noun heads are names, handled by the name rules
-        rarest = min(zipf(t.text) for t in tokens)
         noun_modifier = any(is_nominal_modifier(t) for t in tokens[:-1])
+        if not noun_modifier and head.is_alpha and noun_rarity(head) < self.rare_zipf:
+            # "the pediatric cohort": after adjectives, a rare head is a term on its own too
+            # (a noun compound such as "feature flag rollout" is one unit).
+            out.add(head.text, "Skill", self.rarity_confidence(head.text), head.idx)
+        rarest = min(zipf(t.text) for t in tokens)
         text = span_text(tokens)
         if noun_modifier:
             confidence = 0.85 if rarest < self.rare_zipf else 0.7
@@ -337,7 +317,7 @@ class LocalTermDetector:
             # "weekly active users" need a rare-ish word or stacked classifying adjectives.
             out.add(text, "Skill", 0.6, tokens[0].idx)
 
-    def _single_word(self, token: Token, out: _Collector) -> None:
+    def _single_word(self, token: Token, out: Collector) -> None:
         text = token.text
         # A gerund or an unknown "adjective" left alone by trimming is used as a noun
         # ("the rebalancing issue", "the sharding issue").
@@ -350,10 +330,10 @@ class LocalTermDetector:
             return  # strong forms and names are handled on their own
         if "-" in text:
             self._hyphenated(token, out)
-        elif text.isalpha() and zipf(text) < self.rare_zipf:
+        elif text.isalpha() and noun_rarity(token) < self.rare_zipf:
             out.add(text, "Skill", self.rarity_confidence(text), token.idx)
 
-    def _hyphenated(self, token: Token, out: _Collector) -> None:
+    def _hyphenated(self, token: Token, out: Collector) -> None:
         """p-value, t-test: a hyphenated noun with a one-letter or rare part is a term."""
         parts = [p for p in token.text.split("-") if p]
         if len(parts) < 2:
@@ -363,17 +343,18 @@ class LocalTermDetector:
 
     # -- other rules ----------------------------------------------------------------------------
 
-    def _rare_activities(self, doc: Doc, out: _Collector) -> None:
+    def _rare_activities(self, doc: Doc, out: Collector) -> None:
         """Rare -ing forms name an activity of the domain: hedging, sharding, onboarding."""
         for token in doc:
             # As a modifier ("clustering keys") it is glossed with its compound instead.
             if token.tag_ != "VBG" or is_noun_modifier(token) or not token.is_alpha:
                 continue
-            if zipf(token.text) < self.rare_zipf:
+            # Judged by the base form: "swallowing" is as common as "swallow".
+            if verb_rarity(token) < self.rare_zipf or is_field_verb(token):
                 out.add(token.text, "Skill", self.rarity_confidence(token.text), token.idx)
 
     @staticmethod
-    def _numbered_methods(doc: Doc, out: _Collector) -> None:
+    def _numbered_methods(doc: Doc, out: Collector) -> None:
         """Numbered methods ("5 Whys"): a number, then a capitalised word mid-sentence."""
         for match in _NUMBERED_METHOD.finditer(doc.text):
             span = doc.char_span(match.start(), match.end(), alignment_mode="expand")
@@ -382,7 +363,7 @@ class LocalTermDetector:
             out.add(match.group(0), "Skill", 0.8, match.start())
 
     @staticmethod
-    def _non_jargon_entities(doc: Doc, out: _Collector) -> None:
+    def _non_jargon_entities(doc: Doc, out: Collector) -> None:
         """People, places, dates and numbers, labelled so that the filter drops them."""
         for ent in doc.ents:
             category = _NON_JARGON_CATEGORY.get(ent.label_)

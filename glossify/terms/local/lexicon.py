@@ -9,12 +9,16 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from spacy.tokens import Token
 from wordfreq import zipf_frequency
 
 
-def _words(text: str) -> frozenset[str]:
+def words_of(text: str) -> frozenset[str]:
     """A word list written as whitespace-separated text (easier to read and extend)."""
     return frozenset(text.split())
+
+
+_words = words_of
 
 
 # Abbreviations every listener knows (including place abbreviations, since unknown acronyms
@@ -37,12 +41,58 @@ GENERIC_NOUNS = _words(
     """
 )
 
+# Heads after a capitalised word that make it a project's code name, never a term.
+CODENAME_HEADS = _words("project projects program programme initiative workstream codename")
+
+# Meetings by their kind: "the ML sync", "the pipeline review" name a meeting, not a concept.
+MEETING_NOUNS = _words(
+    """
+    sync syncs standup standups stand-up huddle offsite off-site all-hands kickoff kick-off
+    check-in catch-up one-on-one townhall town-hall meeting meetings call calls
+    """
+)
+
+# Shift and crew names are schedules, not terms: "the night shift", "B shift".
+SHIFT_NOUNS = _words("shift shifts crew crews rota")
+SHIFT_MODIFIERS = _words(
+    """
+    day night morning evening afternoon weekend weekday graveyard swing late early first second
+    third a b c d
+    """
+)
+
+# Heads that carry a term without making a new one: "noisy neighbor effects", "RDS fleet",
+# "DoD column", "iOS app", "cache invalidation path".
+CARRIER_NOUNS = _words(
+    """
+    effect effects path paths language headline headlines fleet messages message app apps
+    column columns version versions companies company numbers folks discussion discussions
+    conversation conversations email emails slide slides deck doc docs document documents
+    notes thread threads channel channels stuff piece pieces side sides approach
+    """
+)
+
+# Heads that do make a new term after a term: "EBITDA margin", "churn rate", "RICE score".
+TERM_HEADS = _words(
+    """
+    rate rates ratio ratios margin margins score scores index time cost costs value values
+    test tests chart charts plan plans report reports analysis curve curves matrix state
+    model models metric metrics window loss error errors yield conversion retention coverage
+    interval limit budget gateway pipeline pipelines image images registry module modules
+    policy policies agreement clause clauses schedule protocol study trial threshold
+    """
+)
+
+# Units after a count that are not part of a term: "five percent CPU", "ten dollars".
+UNIT_WORDS = _words("percent percentage pct dollars dollar euros euro bucks")
+
 # Nouns for places people work at: a capitalised modifier of one is a place ("the Monterrey
 # plant", "the Austin office"), not a product, whatever NER says.
 SITE_NOUNS = _words(
     """
     plant plants office offices site sites factory factories facility facilities branch campus
-    headquarters hq depot mill
+    headquarters hq depot mill warehouse warehouses inventory store stores port hospital
+    hospitals clinic clinics lab labs region
     """
 )
 
@@ -57,9 +107,24 @@ SITUATIONAL_ADJECTIVES = _words(
     awesome various several many few much own only such possible likely potential additional
     extra separate actual basic proper correct existing upcoming following related based
     obvious serious productive helpful useful interesting significant massive slight strong weak
-    ready able sure happy glad okay fine exact similar key critical urgent
+    ready able sure happy glad okay fine exact similar key critical urgent idle busy stuck
+    broken unused custom top bottom
     high-level top-level long-term short-term mid-term last-minute full-time part-time day-to-day
     up-to-date well-known face-to-face in-person one-on-one large-scale small-scale so-called
+    """
+)
+
+# Verbs every office worker uses, rare as they are in wordfreq's everyday English: rarity
+# alone would make them jargon verbs ("we need to reprioritize", "let's reschedule").
+OFFICE_VERBS = _words(
+    """
+    prioritize prioritise deprioritize reprioritize streamline finalize finalise incentivize
+    strategize iterate brainstorm recap reschedule unblock reassign offload reorganize
+    reorganise socialize revamp escalate optimize optimise descope timebox overcommit
+    greenlight operationalize procrastinate sync ping loop cc email circle action summarize
+    summarise visualize customize personalize automate digitize standardize centralize
+    decentralize prototype whiteboard formalize monetize reorg upload download reboot
+    restart unsubscribe bookmark screenshot google text message forward reply retweet
     """
 )
 
@@ -76,6 +141,11 @@ SPEAKER_VERBS = _words(
 )
 ADDRESSEE_VERBS = _words("ask tell ping thank email call cc message remind invite")
 GREETINGS = _words("thanks thank hi hey hello bye cheers sorry")
+
+
+def noun_rarity(token: Token) -> float:
+    """Zipf frequency of a noun by its most frequent form: "queries" is as common as "query"."""
+    return max(zipf(token.text), zipf(token.lemma_)) if token.tag_ == "NNS" else zipf(token.text)
 
 
 @lru_cache(maxsize=65536)

@@ -15,6 +15,7 @@ from glossify.terms.local.lexicon import (
     GREETINGS,
     SPEAKER_VERBS,
 )
+from glossify.terms.local.patterns import is_glued_code, is_mixed_case_abbreviation
 
 # spaCy entity labels by what they name.
 PLACE_LABELS = frozenset({"GPE", "LOC", "FAC", "NORP"})
@@ -46,8 +47,9 @@ def is_acronym_token(text: str) -> bool:
 
 
 def is_strong_acronym(text: str) -> bool:
-    """An acronym that can be glossed alone: two capitals in a row (so not "A/B")."""
-    return is_acronym_token(text) and re.search(r"[A-Z]{2}", text) is not None
+    """An acronym that can be glossed alone: two capitals in a row, or joined by "&" ("M&A",
+    "R&D"), so not "A/B"."""
+    return is_acronym_token(text) and re.search(r"[A-Z]&?[A-Z]", text) is not None
 
 
 def is_camel_case(text: str) -> bool:
@@ -61,14 +63,22 @@ def is_quantity_code(text: str) -> bool:
 
 
 def is_code(text: str) -> bool:
-    """p99, 8D, H100: letters mixed with digits, unless it reads as a quantity (10ms, Q3)."""
-    return bool(_CODE.match(text)) and not is_quantity_code(text)
+    """p99, 8D, H100, 401(k), 1:1s, precision@20: letters mixed with digits, unless it reads
+    as a quantity (10ms, Q3)."""
+    if is_quantity_code(text):
+        return False
+    return bool(_CODE.match(text)) or (any(c.isdigit() for c in text) and is_glued_code(text))
 
 
 def is_strong_form(token: Token) -> bool:
     """Surface forms that mark a term whatever the parser thinks: acronym, CamelCase, code."""
     text = token.text
-    return is_acronym_token(text) or is_camel_case(text) or is_code(text)
+    return (
+        is_acronym_token(text)
+        or is_camel_case(text)
+        or is_code(text)
+        or is_mixed_case_abbreviation(text)
+    )
 
 
 def is_count(token: Token) -> bool:
@@ -97,6 +107,8 @@ def entity_labels(tokens: Iterable[Token]) -> set[str]:
     labels = {t.ent_type_ for t in tokens} - {""}
     if tokens and all(is_strong_form(t) for t in tokens):
         labels -= PLACE_LABELS  # "DCF", "F1": spaCy guesses GPE for unknown abbreviations
+    if tokens and all(is_glued_code(t.text) for t in tokens):
+        labels -= {"DATE", "TIME", "CARDINAL"}  # "1:1s", "401(k)" are no dates or numbers
     return labels
 
 

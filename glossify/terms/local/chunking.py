@@ -1,0 +1,104 @@
+"""Trimming a noun chunk down to the term inside it (local detector).
+
+Everything up to the last determiner or possessive belongs to the phrase, not the term; so do
+bare numbers and units ("115 percent", "five percent CPU"), situational adjectives (new, idle,
+custom) and comparatives. A generic head ("team", "issue") or a meeting's kind ("sync",
+"standup") adds nothing, so its modifiers may stand alone ("rebalancing issue" ->
+"rebalancing", "ML sync" -> "ML"). A carrier head ("effects", "path", "column", "app") adds
+nothing to a term before it either: "noisy neighbor effects" -> "noisy neighbor", "RDS fleet"
+-> "RDS"; but a two-word compound of common words keeps its head ("side effects"), since the
+modifier alone would be no term. A chunk that extends a known field term by one common word
+that is no term head ("going concern language") is cut back to the known term. Shift names
+("the night shift", "B shift") are schedules, not terms: the chunk is dropped.
+"""
+
+from __future__ import annotations
+
+from spacy.tokens import Token
+
+from glossify.terms.local.lexicon import (
+    CARRIER_NOUNS,
+    GENERIC_NOUNS,
+    MEETING_NOUNS,
+    SHIFT_MODIFIERS,
+    SHIFT_NOUNS,
+    SITUATIONAL_ADJECTIVES,
+    TERM_HEADS,
+    UNIT_WORDS,
+    noun_rarity,
+)
+from glossify.terms.local.tokens import is_count, is_mistagged_verb, is_strong_form
+
+# Parts of speech that belong to the phrase around a term, never to the term.
+FUNCTION_POS = frozenset({"DET", "PRON", "PART", "PUNCT", "ADP", "CCONJ", "ADV", "SYM"})
+
+NameRuns = dict[int, tuple[list[Token], bool]]
+# Character spans (start, end) of terms already known to be in the line.
+KnownSpans = list[tuple[int, int]]
+
+
+def trim_chunk(
+    tokens: list[Token], names: NameRuns, known: KnownSpans, rare_zipf: float
+) -> list[Token]:
+    for k in range(len(tokens) - 1, -1, -1):
+        if tokens[k].pos_ in {"DET", "PRON", "PART"} or tokens[k].dep_ in {"poss", "case"}:
+            tokens = tokens[k + 1 :]
+            break
+    if len(tokens) > 1 and is_mistagged_verb(tokens[-1]):
+        tokens = tokens[:-1]
+    if _is_shift_name(tokens):
+        return []
+    while len(tokens) > 1 and tokens[-1].lower_ in GENERIC_NOUNS | MEETING_NOUNS:
+        tokens = tokens[:-1]
+    while tokens and strip_leading(tokens[0], names):
+        tokens = tokens[1:]
+    while _carrier_head(tokens, names):
+        tokens = tokens[:-1]
+    if len(tokens) > 1 and _extends_known(tokens, known, rare_zipf):
+        tokens = tokens[:-1]
+    return tokens
+
+
+def _extends_known(tokens: list[Token], known: KnownSpans, rare_zipf: float) -> bool:
+    """ "going concern language": a known term and a common head that makes no new term."""
+    head, before = tokens[-1], tokens[-2]
+    if head.lower_ in TERM_HEADS or noun_rarity(head) < rare_zipf:
+        return False  # "feature flag rollout": a rare head makes a term of its own
+    return (tokens[0].idx, before.idx + len(before.text)) in known
+
+
+def _is_shift_name(tokens: list[Token]) -> bool:
+    """ "the night shift", "B shift", "second shift": a schedule, not a term."""
+    if len(tokens) < 2 or tokens[-1].lower_ not in SHIFT_NOUNS:
+        return False
+    return all(t.lower_ in SHIFT_MODIFIERS or t.like_num for t in tokens[:-1])
+
+
+def _carrier_head(tokens: list[Token], names: NameRuns) -> bool:
+    if len(tokens) < 2 or tokens[-1].lower_ not in CARRIER_NOUNS:
+        return False
+    modifier = tokens[-2]
+    return len(tokens) >= 3 or is_strong_form(modifier) or modifier.i in names
+
+
+def strip_leading(token: Token, names: NameRuns) -> bool:
+    if token.pos_ in FUNCTION_POS:
+        # A merged hyphenated word keeps the tag of its last part only ("on-call": ADP).
+        return "-" not in token.text
+    if is_count(token) or token.lower_ in UNIT_WORDS:
+        # "two epochs", "115 percent", "five percent CPU": the count is not part of the term
+        # ("Six Sigma" is protected because its number word belongs to a name run).
+        return token.i not in names
+    if token.lower_ in SITUATIONAL_ADJECTIVES or token.tag_ in {"JJR", "JJS"}:
+        return True  # "stronger regularization": comparisons describe, they don't classify
+    # A dropped name ("the London office", "Jennifer's team") leaves the common noun.
+    return token.i in names and not names[token.i][1]
+
+
+def leading_name(tokens: list[Token], names: NameRuns) -> list[Token]:
+    lead: list[Token] = []
+    for token in tokens:
+        if not (token.i in names or is_strong_form(token)):
+            break
+        lead.append(token)
+    return lead
