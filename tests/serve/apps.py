@@ -4,11 +4,15 @@ main test app)."""
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
+import asyncpg
 import pytest
 from ray import serve
 
@@ -53,6 +57,23 @@ def standin_backends(env: pytest.MonkeyPatch, standins: StandIns) -> dict[str, A
         },
         "transcriber": {"enabled": False},
     }
+
+
+def own_database(url: str) -> str:
+    """A fresh database on the same server: a meeting host resumes every unfinished meeting it
+    finds in its database, so the meetings of the other tests would count towards its quota."""
+    name = f"glossify_{uuid.uuid4().hex[:12]}"
+
+    async def create() -> None:
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 @contextmanager

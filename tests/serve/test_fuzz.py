@@ -14,6 +14,7 @@ import contextlib
 import json
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,9 +32,11 @@ from schemathesis.checks import not_a_server_error
 
 from glossify.meetings.host import host_name
 from tests.credentials import MINT_KEY, TEST_KEY
+from tests.serve.apps import own_database, second_app, standin_backends
 from tests.serve.clients import AUTH, Listener, connect, new_meeting_id
-from tests.serve.conftest import TEST_APP
+from tests.serve.conftest import Stack
 from tests.serve.fuzz_strategies import Frame, sequences
+from tests.standins import running_standins
 
 HTTP_EXAMPLES = 50  # per operation, auth variants drawn among them
 WS_SEQUENCES = 60
@@ -60,9 +63,22 @@ FUZZ_SETTINGS = settings(
 # Intended ends of an actor: Serve downscaling or shutting a replica, a handle going away.
 INTENDED_DEATHS = {"RAY_KILL", "OUT_OF_SCOPE", "REF_DELETED"}
 # What a fuzzing connection may get back besides errors: its own audio's lines and terms too.
-ANSWERS = {"pong", "audio_done", "transcript", "terms"}
+ANSWERS = {"pong", "audio_ack", "audio_done", "transcript", "terms"}
 # Autoscaling the backends during the fuzz is fine.
 SERVING = {"HEALTHY", "UPSCALING", "DOWNSCALING"}
+
+
+@pytest.fixture(scope="module")
+def stack(stack: Stack) -> Iterator[Stack]:
+    """The fuzz gets an application of its own on the session's cluster (stand-in backends, a
+    database of its own): random lines must not queue work for the other tests' explainer."""
+    with running_standins() as standins, pytest.MonkeyPatch.context() as env:
+        database_url = own_database(stack.database_url)
+        env.setenv("DATABASE_URL", database_url)
+        args = standin_backends(env, standins)
+        args["meetings"] = {"shards": 2, "stop_drain_s": 10.0}
+        with second_app(stack, "glossify-fuzz", "/fuzz", args, standins) as app:
+            yield Stack(app.base_url, app.ws_url, database_url, app.config)
 
 
 def bearer(credential: str) -> dict[str, str]:
@@ -142,7 +158,7 @@ async def serving_problems(stack: Any, before: ClusterSnapshot) -> list[str]:
     failing = {k: v for k, v in report.items() if isinstance(v, dict) and v["state"] != "ok"}
     if report.get("status") != "ok" or failing:
         problems.append(f"/health: {report}")
-    status = serve.status().applications[TEST_APP]
+    status = serve.status().applications[stack.config.app_name]
     for name, deployment in status.deployments.items():
         if deployment.status not in SERVING:
             problems.append(f"deployment {name}: {deployment.status} {deployment.message}")

@@ -4,17 +4,14 @@ tiny limits, while the main application serves another meeting at the same time.
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 import httpx
 import pytest
 import websockets
 
-from tests.serve.apps import App, second_app, standin_backends
+from tests.serve.apps import App, own_database, second_app, standin_backends
 from tests.serve.clients import AUTH, Listener, connect, new_meeting_id
 from tests.standins import running_standins
 
@@ -31,23 +28,6 @@ QUOTAS = {
 
 
 ROOM = new_meeting_id("room")
-
-
-def own_database(url: str) -> str:
-    """A fresh database on the same server: a meeting host resumes every unfinished meeting it
-    finds in its database, so the meetings of the other tests would count towards its quota."""
-    name = f"glossify_tight_{uuid.uuid4().hex[:8]}"
-
-    async def create() -> None:
-        conn = await asyncpg.connect(url)
-        try:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
-
-    asyncio.run(create())
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 @pytest.fixture(scope="module")
