@@ -264,6 +264,9 @@ class ExplainerConfig(BackendSection):
     # Local model: a term still waiting for a slot after this long is given up (the meeting
     # says it again or moves on); below meetings.term_timeout_s so no orphaned work is left.
     queue_timeout_s: float = Field(default=90.0, gt=0.0, le=3600.0)
+    # Local model: a native generation still running this long (it cannot be interrupted) means
+    # the model is stuck: the backend reports failing and Serve replaces the replica.
+    stuck_after_s: float = Field(default=120.0, gt=0.0, le=3600.0)
     # Recent explanations kept per replica and shared across meetings (0: every term asks the
     # backend, and concurrent asks for one term are not merged).
     cache_entries: int = Field(default=5000, ge=0, le=1_000_000)

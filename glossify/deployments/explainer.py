@@ -64,3 +64,10 @@ class TermExplainer:
 
     def health(self) -> dict[str, Any]:
         return self._backend.health()
+
+    def check_health(self) -> None:
+        """Serve's periodic check: a stuck model (a native call that never returns) makes Serve
+        replace this replica. A remote backend's outage does not: a new replica would not help."""
+        report = self._backend.health()
+        if report.get("stuck"):
+            raise RuntimeError(f"the explainer is stuck: {report.get('error')}")

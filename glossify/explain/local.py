@@ -77,6 +77,7 @@ class LocalExplainer:
         max_chars: int = 280,
         queue_timeout_s: float | None = None,
         deadline_s: float | None = None,
+        stuck_after_s: float = 120.0,
     ) -> None:
         """``deadline_s``: how long a generation may take once it has a slot, unless a call
         says otherwise; None waits for it."""
@@ -93,6 +94,9 @@ class LocalExplainer:
         # Requests beyond the model's slots wait here, outside the deadline: the deadline is
         # for a generation that hangs, not for a burst of terms queued behind each other.
         self._slots = NewestFirstSlots(n_parallel)
+        # Native generations still running (also after their caller gave up), by start time.
+        self._running: dict[asyncio.Future[dict[str, Any]], float] = {}
+        self._stuck_after_s = stuck_after_s
 
     @classmethod
     def from_config(cls, config: ExplainerConfig) -> Self:
@@ -105,16 +109,26 @@ class LocalExplainer:
             max_chars=config.max_chars,
             queue_timeout_s=config.queue_timeout_s,
             deadline_s=config.deadline_s,
+            stuck_after_s=config.stuck_after_s,
         )
 
     async def start(self) -> None:
         await self.warm_up()
 
     def health(self) -> dict[str, Any]:
+        oldest = min(self._running.values(), default=None)
+        running_s = 0.0 if oldest is None else time.monotonic() - oldest
+        if running_s > self._stuck_after_s:
+            problem = f"a generation has been running for {running_s:.0f} s"
+            return {"backend": "local", "state": "failing", "stuck": True, "error": problem}
         return {"backend": "local", "state": "ok"}
 
     async def close(self) -> None:
-        return None
+        await self.finished()
+
+    async def finished(self) -> None:
+        """Returns once no native generation runs, also those whose callers gave up."""
+        await asyncio.gather(*self._running, return_exceptions=True)
 
     async def warm_up(self) -> None:
         """Fill every slot's prompt cache with the fixed system prompt and example.
@@ -161,12 +175,25 @@ class LocalExplainer:
             ) from None
         async with slot:
             metrics.EXPLAINER_SLOT_WAIT.observe(time.monotonic() - queued)
-            call = asyncio.to_thread(self._server.handle_chat_completions, request)
+            call = self._generate(request)
             try:
-                response = await asyncio.wait_for(call, timeout=deadline_s)
+                # Shielded: a caller that gives up leaves the native call tracked until it ends.
+                response = await asyncio.wait_for(asyncio.shield(call), timeout=deadline_s)
             except TimeoutError:
                 raise TimeoutError(f"no explanation for {term!r} within {deadline_s:g} s") from None
         return self._to_explanation(term, context, response)
+
+    def _generate(self, request: dict[str, Any]) -> asyncio.Future[dict[str, Any]]:
+        loop = asyncio.get_running_loop()
+        call = loop.run_in_executor(None, self._server.handle_chat_completions, request)
+        self._running[call] = time.monotonic()
+        call.add_done_callback(self._finished)
+        return call
+
+    def _finished(self, call: asyncio.Future[dict[str, Any]]) -> None:
+        self._running.pop(call, None)
+        if not call.cancelled():
+            call.exception()  # retrieved: a caller that gave up no longer reads it
 
     def _to_explanation(self, term: str, context: str, response: dict[str, Any]) -> Explanation:
         if "error" in response:

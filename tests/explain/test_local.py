@@ -149,3 +149,17 @@ async def test_a_term_waiting_too_long_for_a_slot_is_given_up() -> None:
     # One slot: the first request generates, the others wait far longer than 50 ms.
     assert len(given_up) == len(CASES) - 1, results
     assert all("no model slot" in str(r) for r in given_up)
+
+
+async def test_a_generation_running_past_its_limit_marks_the_model_stuck_until_it_ends() -> None:
+    stuck = LocalExplainer(smollm2_path(), n_threads=1, max_tokens=64, stuck_after_s=0.05)
+    assert stuck.health()["state"] == "ok"
+    with pytest.raises(TimeoutError):
+        # The caller gives up at once; the native call cannot be stopped and runs on.
+        await stuck.explain("Kubernetes", "Our Kubernetes cluster is down.", "en", 0.001)
+    await asyncio.sleep(0.1)
+    report = stuck.health()
+    assert report["state"] == "failing" and report["stuck"] is True
+    async with asyncio.timeout(60):
+        await stuck.finished()
+    assert stuck.health()["state"] == "ok"
