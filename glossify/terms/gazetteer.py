@@ -113,3 +113,13 @@ class GlossaryGazetteer:
             )
             for match in self.find(text)
         ]
+
+
+def with_known_terms(
+    found: list[Candidate], gazetteer: GlossaryGazetteer, text: str
+) -> list[Candidate]:
+    """A detector's candidates plus the known terms said in ``text`` that it did not find
+    (compared on `normalize_term`), in the glossary's spelling."""
+    seen = {normalize_term(c.text) for c in found}
+    extra = [c for c in gazetteer.candidates(text) if normalize_term(c.text) not in seen]
+    return [*found, *extra]

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from glossify.terms.candidates import DEFAULT_ALLOWED_CATEGORIES, FilterRules, filter_candidates
-from glossify.terms.gazetteer import GlossaryGazetteer
+from glossify.terms.candidates import (
+    DEFAULT_ALLOWED_CATEGORIES,
+    Candidate,
+    FilterRules,
+    filter_candidates,
+)
+from glossify.terms.gazetteer import GlossaryGazetteer, with_known_terms
 
 GLOSSARY = ["CPK", "skip level", "pod", "EBITDA", "EBITDA margin", "P&L", "401(k)", "불량률"]
 
@@ -72,3 +77,10 @@ def test_candidates_pass_the_filter_with_the_glossary_spelling(
 def test_empty_and_tiny_terms() -> None:
     assert GlossaryGazetteer([]).find("anything") == []
     assert len(GlossaryGazetteer(["", "  ", "x", "CPK", "cpk"])) == 1
+
+
+def test_known_terms_are_added_to_what_a_detector_found(gazetteer: GlossaryGazetteer) -> None:
+    found = [Candidate("cpk", "Skill", 0.9, 4), Candidate("bore", "Skill", 0.85, 12)]
+    merged = with_known_terms(found, gazetteer, "Our cpk on bore and the skip-level pods")
+    assert [c.text for c in merged] == ["cpk", "bore", "skip level", "pod"]
+    assert with_known_terms(found, GlossaryGazetteer([]), "Our cpk") == found
