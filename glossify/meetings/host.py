@@ -23,13 +23,15 @@ from glossify.config.settings import GlossifyConfig
 from glossify.meetings.live import LiveMeeting, Refused
 from glossify.store.postgres import Store
 from glossify.terms.candidates import Candidate
+from glossify.terms.gazetteer import GlossaryGazetteer, with_known_terms
 
 log = logging.getLogger(__name__)
 
 MAX_EVENTS_PER_POLL = 500
 EVICT_SWEEP_S = 60.0
 GLOSSARY_CACHE_S = 5.0
-GLOSSARY_HOTWORDS = 200
+# Glossary terms a host caches: hotwords for the streams, and a gazetteer for every line.
+GLOSSARY_TERMS = 5000
 # Ray exports metrics every ~10 s: sampling the gauges more often would show nothing more.
 GAUGE_SAMPLE_S = 5.0
 
@@ -47,15 +49,32 @@ def host_name(app_name: str, shard: int) -> str:
 
 
 class ServeBackends:
-    """The TermDetector and TermExplainer deployments, looked up by name in our app."""
+    """The TermDetector and TermExplainer deployments, looked up by name in our app.
 
-    def __init__(self, app_name: str) -> None:
+    ``known_terms`` gives the organisation glossary as a gazetteer: its terms are added to
+    what the detector found in a line whenever they are said (the detector cannot reach the
+    database; the host already caches the glossary's terms)."""
+
+    def __init__(
+        self,
+        app_name: str,
+        known_terms: Callable[[], Awaitable[GlossaryGazetteer]] | None = None,
+    ) -> None:
         self._detector = serve.get_deployment_handle("TermDetector", app_name=app_name)
         self._explainer = serve.get_deployment_handle("TermExplainer", app_name=app_name)
+        self._known_terms = known_terms
 
     async def detect(self, text: str, language: str | None) -> list[Candidate]:
         found: list[Candidate] = await self._detector.detect.remote(text, language)
-        return found
+        if self._known_terms is None:
+            return found
+        try:
+            gazetteer = await self._known_terms()
+        except Exception:
+            # The glossary is an extra: a failed read never costs the line its detection.
+            log.warning("glossary terms unavailable; detection only", exc_info=True)
+            return found
+        return with_known_terms(found, gazetteer, text)
 
     async def explain(self, term: str, context: str, language: str | None) -> dict[str, str]:
         answer: dict[str, str] = await self._explainer.explain.remote(term, context, language)
@@ -80,6 +99,10 @@ class MeetingHost:
         self._sweeper: asyncio.Task[None] | None = None
         self._gauges: asyncio.Task[None] | None = None
         self._glossary_cache: tuple[float, list[str]] = (float("-inf"), [])
+        self._gazetteer_cache: tuple[list[str] | None, GlossaryGazetteer] = (
+            None,
+            GlossaryGazetteer([]),
+        )
         quotas = self._config.auth.quotas
         self._line_rate = RateLimiter(quotas.lines_per_s, quotas.lines_burst)
 
@@ -92,7 +115,7 @@ class MeetingHost:
             if self._store is None:
                 store = await Store.connect(self._config.database_url)
                 await store.ensure_schema()
-                self._backends = ServeBackends(self._config.app_name)
+                self._backends = ServeBackends(self._config.app_name, self._gazetteer)
                 self._store = store
                 self._sweeper = asyncio.create_task(self._sweep_idle())
                 self._gauges = asyncio.create_task(self._sample_gauges())
@@ -248,8 +271,15 @@ class MeetingHost:
         now = time.monotonic()
         if now - self._glossary_cache[0] > GLOSSARY_CACHE_S:
             assert self._store is not None
-            self._glossary_cache = (now, await self._store.glossary_terms(GLOSSARY_HOTWORDS))
+            self._glossary_cache = (now, await self._store.glossary_terms(GLOSSARY_TERMS))
         return self._glossary_cache[1]
+
+    async def _gazetteer(self) -> GlossaryGazetteer:
+        """The cached glossary terms as a matcher, rebuilt only when the list is re-read."""
+        terms = await self._glossary_terms()
+        if self._gazetteer_cache[0] is not terms:
+            self._gazetteer_cache = (terms, GlossaryGazetteer(terms))
+        return self._gazetteer_cache[1]
 
     async def stop(self, meeting_id: str) -> dict[str, Any]:
         try:
