@@ -24,18 +24,25 @@ class NoBackends:
         raise AssertionError("no terms in this test")
 
 
-async def test_an_upsert_that_cannot_reach_postgres_ends_the_stop_in_error(
-    database_url: str,
-) -> None:
-    args: dict[str, Any] = {"meetings": {"upsert_attempts": 2, "upsert_retry_s": 5.0}}
-    config = load_config(args, env={"DATABASE_URL": database_url})
+async def live_meeting(
+    database_url: str, meetings: dict[str, Any], backends: NoBackends
+) -> tuple[LiveMeeting, Store]:
+    """A new meeting on the real database, with these ``meetings`` settings."""
+    config = load_config({"meetings": meetings}, env={"DATABASE_URL": database_url})
     store = await Store.connect(database_url)
     await store.ensure_schema()
-    mid = f"outage-{uuid.uuid4().hex[:8]}"
+    mid = f"fault-{uuid.uuid4().hex[:8]}"
     await store.open_meeting(mid, None)
     record = await store.load_meeting(mid, events=10, recent_lines=10)
     assert record is not None
-    meeting = LiveMeeting(record, store, NoBackends(), config, RateLimiter(10, 10))
+    return LiveMeeting(record, store, backends, config, RateLimiter(10, 10)), store
+
+
+async def test_an_upsert_that_cannot_reach_postgres_ends_the_stop_in_error(
+    database_url: str,
+) -> None:
+    settings = {"upsert_attempts": 2, "upsert_retry_s": 5.0}
+    meeting, store = await live_meeting(database_url, settings, NoBackends())
     await meeting.stop()
     assert meeting.state.stop_status == STOP_RUNNING
     # The database goes away before the upsert runs.
@@ -56,15 +63,9 @@ class HangingDetector(NoBackends):
 async def test_a_detector_that_never_answers_costs_lines_their_terms_not_the_meeting(
     database_url: str,
 ) -> None:
-    args: dict[str, Any] = {"meetings": {"detect_timeout_s": 0.5, "workers_per_meeting": 1}}
-    config = load_config(args, env={"DATABASE_URL": database_url})
-    store = await Store.connect(database_url)
-    await store.ensure_schema()
-    mid = f"hang-{uuid.uuid4().hex[:8]}"
-    await store.open_meeting(mid, None)
-    record = await store.load_meeting(mid, events=10, recent_lines=10)
-    assert record is not None
-    meeting = LiveMeeting(record, store, HangingDetector(), config, RateLimiter(10, 10))
+    settings = {"detect_timeout_s": 0.5, "workers_per_meeting": 1}
+    meeting, store = await live_meeting(database_url, settings, HangingDetector())
+    mid = meeting.id
     try:
         for text in ("The SLA is at risk.", "The KPI dashboard is late.", "Ship the MVP."):
             await meeting.submit_line(text, is_final=True, timestamp=None, speaker=None)

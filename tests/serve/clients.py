@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
+import pytest
 import websockets
 from websockets.asyncio.client import ClientConnection
 
@@ -90,3 +92,18 @@ async def poll_until(
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not reached; last value {value!r}")
         await asyncio.sleep(0.3)
+
+
+@asynccontextmanager
+async def listeners(url: str, count: int) -> AsyncIterator[list[Listener]]:
+    """``count`` listeners connected to ``url`` at once, for as long as the block runs."""
+    async with AsyncExitStack() as stack:
+        yield [await stack.enter_async_context(Listener(url)) for _ in range(count)]
+
+
+async def refused_handshake(url: str, credential: str | None = TEST_KEY, **options: Any) -> int:
+    """The HTTP status of a WebSocket handshake the server refuses (fails if it accepts)."""
+    with pytest.raises(websockets.InvalidStatus) as refused:
+        async with connect(url, credential, **options):
+            pass
+    return int(refused.value.response.status_code)

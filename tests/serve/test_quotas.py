@@ -9,10 +9,9 @@ from typing import Any
 
 import httpx
 import pytest
-import websockets
 
 from tests.serve.apps import App, own_database, second_app, standin_backends
-from tests.serve.clients import AUTH, Listener, connect, new_meeting_id
+from tests.serve.clients import AUTH, listeners, new_meeting_id, refused_handshake
 from tests.standins import running_standins
 
 APP = "glossify-tight"
@@ -76,16 +75,8 @@ async def test_meeting_sizes_and_meetings_per_shard(tight: App, stack: Any) -> N
 
 async def test_sockets_per_client_address(tight: App) -> None:
     url = f"{tight.ws_url}/meeting/{ROOM}/ws"
-    listeners = [Listener(url) for _ in range(int(QUOTAS["sockets_per_address"]))]
-    for listener in listeners:
-        await listener.__aenter__()
-    try:
-        with pytest.raises(websockets.InvalidStatus):
-            async with connect(url):
-                pass
-    finally:
-        for listener in listeners:
-            await listener.__aexit__(None, None, None)
+    async with listeners(url, int(QUOTAS["sockets_per_address"])):
+        assert await refused_handshake(url) == 403
 
 
 async def test_requests_per_service_key(tight: App) -> None:
