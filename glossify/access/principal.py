@@ -15,6 +15,8 @@ exactly two dots is a JWT (``TokenPrincipal``), anything else a service key (``K
 - a token acts only in the meeting it names (403 ``wrong_meeting``), with a role at least the
   action's (403 ``role_too_low``), and never mints tokens or writes the organisation glossary
   (403 ``key_required``); a key needs the action's scope (403 ``missing_scope``);
+- ``authorize_glossary_read(principal)`` lets any meeting token, or a key with
+  ``meetings:read``, read the organisation glossary;
 - a meeting that does not exist yet may be created only by whoever may ``host`` it (a host
   token or a ``meetings:write`` key); for anyone else it is 404 ``meeting_not_found``, as if
   absent (the ingress keeps answering 404 to reads and ``stop`` of a meeting that never
@@ -269,6 +271,18 @@ def authorize(
         )
     if not meeting_exists and meeting_id is not None and not _may_create(principal):
         raise NotFound("meeting_not_found", f"no meeting {meeting_id!r}")
+
+
+def authorize_glossary_read(principal: Principal) -> None:
+    """Reading the organisation glossary (search, domains, one term): any valid meeting token,
+    whatever its meeting and role (people in a meeting look up its words), or a service key
+    with ``meetings:read``; raises ``Forbidden`` (403 ``missing_scope``) otherwise."""
+    if isinstance(principal, TokenPrincipal):
+        return
+    if not scopes_allow(principal.scopes, Action.READ):
+        raise Forbidden(
+            "missing_scope", f"this service key lacks the scope {Scope.MEETINGS_READ.value}"
+        )
 
 
 def _authorize_token(principal: TokenPrincipal, action: Action, meeting_id: str | None) -> None:

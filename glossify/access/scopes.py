@@ -18,6 +18,8 @@ Every protected request maps to one ``Action``. An action is allowed to a servic
 | ``glossary_write`` | writing the organisation glossary | — | glossary:write |
 
 Creating a meeting needs the ``host`` action (a host token or a ``meetings:write`` key).
+Reading the organisation glossary concerns no meeting and is no action here: any valid meeting
+token, or a key with ``meetings:read``, may (``principal.authorize_glossary_read``).
 """
 
 from __future__ import annotations

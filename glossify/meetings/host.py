@@ -12,6 +12,7 @@ import asyncio
 import logging
 import os
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -21,6 +22,7 @@ from glossify import metrics
 from glossify.access.limits import RateLimiter
 from glossify.config.settings import GlossifyConfig
 from glossify.meetings.live import LiveMeeting, Refused
+from glossify.store.glossary import Glossary, GlossaryQuery
 from glossify.store.postgres import Store
 from glossify.terms.candidates import Candidate
 from glossify.terms.gazetteer import GlossaryGazetteer, with_known_terms
@@ -301,6 +303,39 @@ class MeetingHost:
 
     async def transcript(self, meeting_id: str, after: int, limit: int) -> dict[str, Any]:
         return await self._read_page(meeting_id, "lines", Store.transcript, after, limit)
+
+    # -- the organisation glossary: any host answers; the table is the one truth ------------
+
+    async def _glossary(self) -> Glossary:
+        # No host keeps glossary rows in memory, so a correction is seen by the next meeting
+        # that detects the term (``LiveMeeting._known_explanation`` reads the table each time).
+        return Glossary((await self._ready()).pool)
+
+    async def search_glossary(self, query: GlossaryQuery) -> dict[str, Any]:
+        return await (await self._glossary()).search(query)
+
+    async def glossary_domains(self) -> dict[str, Any]:
+        return {"domains": await (await self._glossary()).domains()}
+
+    async def glossary_term(self, termid: uuid.UUID) -> dict[str, Any]:
+        found = await (await self._glossary()).term(termid)
+        if found is None:
+            return _refused(Refused(404, "term_not_found", "no such term in the glossary"))
+        return found
+
+    async def correct_glossary(
+        self, termid: uuid.UUID, domain: str, explanation: str, term: str | None
+    ) -> dict[str, Any]:
+        row = await (await self._glossary()).correct(termid, domain, explanation, term)
+        if row is None:
+            message = "no such term in the glossary: send its text as 'term' to add it"
+            return _refused(Refused(404, "term_not_found", message))
+        return row
+
+    async def delete_glossary(self, termid: uuid.UUID, domain: str) -> dict[str, Any]:
+        if not await (await self._glossary()).delete(termid, domain):
+            return _refused(Refused(404, "term_not_found", "no such term in that domain"))
+        return {"status": "ok"}
 
     async def _read_page(
         self,

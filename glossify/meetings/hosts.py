@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +15,7 @@ from ray.actor import ActorHandle
 
 from glossify.config.settings import GlossifyConfig
 from glossify.meetings.host import MeetingHost, host_name, shard_of
+from glossify.store.glossary import GlossaryQuery
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +30,7 @@ class MeetingHosts:
     def __init__(self, config: GlossifyConfig) -> None:
         self._config = config
         self._handles: dict[int, ActorHandle[MeetingHost]] = {}
+        self._turns = itertools.count()
 
     def shard(self, meeting_id: str) -> int:
         return shard_of(meeting_id, self._config.meetings.shards)
@@ -93,6 +97,46 @@ class MeetingHosts:
     async def transcript(self, meeting_id: str, after: int, limit: int) -> dict[str, Any]:
         return await self._call(
             meeting_id, lambda host: host.transcript.remote(meeting_id, after, limit)
+        )
+
+    # -- the organisation glossary: the hosts share the table and keep none of it in memory,
+    # so any host answers. Searches take turns over the hosts, so that browsing the glossary
+    # does not load one host's connection pool (which also journals its meetings); reading,
+    # correcting and deleting one term go to the host its termid hashes to, which spreads them
+    # the same way.
+
+    def _any_shard(self) -> int:
+        return next(self._turns) % self._config.meetings.shards
+
+    def _term_shard(self, termid: uuid.UUID) -> int:
+        return shard_of(str(termid), self._config.meetings.shards)
+
+    async def search_glossary(self, query: GlossaryQuery) -> dict[str, Any]:
+        return await self._call_shard(
+            self._any_shard(), lambda host: host.search_glossary.remote(query)
+        )
+
+    async def glossary_domains(self) -> dict[str, Any]:
+        return await self._call_shard(
+            self._any_shard(), lambda host: host.glossary_domains.remote()
+        )
+
+    async def glossary_term(self, termid: uuid.UUID) -> dict[str, Any]:
+        return await self._call_shard(
+            self._term_shard(termid), lambda host: host.glossary_term.remote(termid)
+        )
+
+    async def correct_glossary(
+        self, termid: uuid.UUID, domain: str, explanation: str, term: str | None
+    ) -> dict[str, Any]:
+        return await self._call_shard(
+            self._term_shard(termid),
+            lambda host: host.correct_glossary.remote(termid, domain, explanation, term),
+        )
+
+    async def delete_glossary(self, termid: uuid.UUID, domain: str) -> dict[str, Any]:
+        return await self._call_shard(
+            self._term_shard(termid), lambda host: host.delete_glossary.remote(termid, domain)
         )
 
     async def ping_all(self) -> list[dict[str, Any]]:

@@ -10,6 +10,13 @@ from pydantic import BaseModel
 
 from glossify.access.tokens import MintRequest
 from glossify.protocol import MAX_TERMS_PER_POST, PROTOCOL_VERSION, ExternalTerm, StartBody, SttBody
+from glossify.web.glossary_input import (
+    MAX_CURSOR_CHARS,
+    MAX_DOMAIN_CHARS,
+    MAX_SEARCH_CHARS,
+    MAX_SEARCH_PAGE,
+    GlossaryCorrection,
+)
 
 _REF = "#/components/schemas/{model}"
 _MEETING_ID = {
@@ -22,6 +29,36 @@ _PAGE = [
     {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}},
     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1}},
 ]
+
+
+_TERMID = {
+    "name": "termid",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "format": "uuid"},
+}
+_DOMAIN = {
+    "name": "domain",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_DOMAIN_CHARS},
+}
+_SEARCH = [
+    {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": MAX_SEARCH_CHARS}},
+    {"name": "domain", "in": "query", "schema": {"type": "string", "maxLength": MAX_DOMAIN_CHARS}},
+    {"name": "after", "in": "query", "schema": {"type": "string", "maxLength": MAX_CURSOR_CHARS}},
+    {
+        "name": "limit",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_SEARCH_PAGE},
+    },
+]
+_FORMAT = {
+    "name": "format",
+    "in": "query",
+    "required": True,
+    "schema": {"type": "string", "enum": ["csv", "md", "json"]},
+}
 
 
 def _schema(model: type[BaseModel], components: dict[str, Any]) -> dict[str, str]:
@@ -63,6 +100,98 @@ def _operation(
     if body is not None:
         operation["requestBody"] = {"required": body_required, **_json(body)}
     return operation
+
+
+def _glossary_operation(
+    summary: str,
+    ok: dict[str, Any],
+    errors: tuple[int, ...],
+    parameters: list[dict[str, Any]],
+    body: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """An operation on the organisation glossary (no meeting id)."""
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "parameters": parameters,
+        "responses": {**ok, **_errors(400, 401, 403, 429, *errors)},
+    }
+    if body is not None:
+        operation["requestBody"] = {"required": True, **_json(body)}
+    return operation
+
+
+def _glossary_paths(components: dict[str, Any]) -> dict[str, Any]:
+    row = {
+        "type": "object",
+        "properties": {
+            "termid": {"type": "string", "format": "uuid"},
+            "term": {"type": "string"},
+            "domain": {"type": "string"},
+            "explanation": {"type": "string"},
+        },
+    }
+    found = {
+        "type": "object",
+        "properties": {
+            "terms": {"type": "array", "items": row},
+            "next_after": {"type": ["string", "null"]},
+        },
+    }
+    domains = {"type": "object", "properties": {"domains": {"type": "array"}}}
+    files = {
+        "text/csv": {"schema": {"type": "string"}},
+        "text/markdown": {"schema": {"type": "string"}},
+        "application/json": {"schema": {"type": "object"}},
+    }
+    return {
+        "/glossary/terms": {
+            "get": _glossary_operation(
+                "Search the organisation glossary: any meeting token, or meetings:read",
+                {"200": _answer("a page of terms", found)},
+                (),
+                _SEARCH,
+            )
+        },
+        "/glossary/domains": {
+            "get": _glossary_operation(
+                "The glossary's domains: any meeting token, or meetings:read",
+                {"200": _answer("domains", domains)},
+                (),
+                [],
+            )
+        },
+        "/glossary/terms/{termid}": {
+            "get": _glossary_operation(
+                "One term in every domain: any meeting token, or meetings:read",
+                {"200": _answer("the term", {"type": "object"})},
+                (404,),
+                [_TERMID],
+            )
+        },
+        "/glossary/terms/{termid}/{domain}": {
+            "put": _glossary_operation(
+                "Correct (or add) a term's explanation in a domain: glossary:write",
+                {"200": _answer("the row", row)},
+                (404, 413, 415, 422),
+                [_TERMID, _DOMAIN],
+                _schema(GlossaryCorrection, components),
+            ),
+            "delete": _glossary_operation(
+                "Remove a term's explanation in a domain: glossary:write",
+                {"204": {"description": "removed"}},
+                (404,),
+                [_TERMID, _DOMAIN],
+            ),
+        },
+        "/meeting/{mid}/export": {
+            "get": _operation(
+                "The meeting's glossary as a CSV, Markdown or JSON download: listener",
+                {"200": {"description": "the file", "content": files}},
+                (),
+                parameters=[_FORMAT],
+            )
+        },
+    }
 
 
 @cache
@@ -151,6 +280,7 @@ def openapi_document() -> dict[str, Any]:
             )
         },
     }
+    paths.update(_glossary_paths(components))
     return {
         "openapi": "3.1.0",
         "info": {"title": "Glossify protocol", "version": str(PROTOCOL_VERSION)},

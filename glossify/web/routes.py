@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
-from glossify.access.limits import QuotaExceeded
-from glossify.access.origins import is_json_content_type
 from glossify.access.principal import AccessError, Principal, allows, authorize, speaker_name
 from glossify.access.scopes import Action
 from glossify.access.tokens import MintRequest
@@ -29,82 +25,22 @@ from glossify.protocol import (
     check_meeting_id,
 )
 from glossify.web.gate import AccessGate
+from glossify.web.glossary_api import glossary_routes
+from glossify.web.http import (
+    error_response,
+    parse_model,
+    raise_refusal,
+    read_json,
+    seq_page,
+)
 from glossify.web.openapi import openapi_document
 from glossify.web.origin_guard import OriginGuard
+from glossify.web.pages import SecurityHeaders, page_routes
 from glossify.web.websocket import AudioSupport, serve_socket
 
 log = logging.getLogger(__name__)
 
 HealthCheck = Callable[[], Awaitable[dict[str, Any]]]
-M = TypeVar("M", bound=BaseModel)
-
-
-# A page of /transcript or /terms: protocol v1 readers that ask for no page get all of a
-# meeting's lines up to the per-meeting quota, which bounds the answer anyway.
-MAX_PAGE = 20_000
-
-
-def error_response(exc: ProtocolError) -> JSONResponse:
-    headers = exc.headers() if isinstance(exc, AccessError) else None
-    return JSONResponse(exc.body(), status_code=exc.status, headers=headers)
-
-
-def _raise_refusal(result: dict[str, Any]) -> dict[str, Any]:
-    refused = result.get("refused")
-    if refused is None:
-        return result
-    if refused["status"] == 429:
-        raise QuotaExceeded(refused["code"], refused["message"], refused.get("retry_after_s"))
-    raise ProtocolError(refused["status"], refused["code"], refused["message"])
-
-
-def _page(request: Request) -> tuple[int, int]:
-    """``?after=SEQ&limit=N`` of a paginated read."""
-    after, limit = request.query_params.get("after", "0"), request.query_params.get("limit")
-    if not after.isdigit() or len(after) > 18:
-        raise ProtocolError(400, "invalid_after", "after must be a non-negative integer seq")
-    if limit is None:
-        return int(after), MAX_PAGE
-    if not limit.isdigit() or not 1 <= int(limit) <= MAX_PAGE:
-        raise ProtocolError(400, "invalid_limit", f"limit must be between 1 and {MAX_PAGE}")
-    return int(after), int(limit)
-
-
-async def read_json(request: Request, max_bytes: int, *, optional: bool = False) -> Any:
-    content_type = request.headers.get("content-type")
-    # A JSON body must say so: a browser sends text/plain or a form cross-site without asking.
-    if not is_json_content_type(content_type) and (content_type or not optional):
-        raise ProtocolError(415, "unsupported_media_type", "send the body as application/json")
-    declared = request.headers.get("content-length")
-    too_large = ProtocolError(413, "body_too_large", f"bodies are limited to {max_bytes} bytes")
-    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-        raise too_large
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > max_bytes:
-            raise too_large
-    if not body.strip():
-        if optional:
-            return {}
-        raise ProtocolError(400, "empty_body", "a JSON body is required")
-    try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise ProtocolError(400, "malformed_json", f"body is not valid JSON: {exc}") from None
-
-
-def parse_model(model: type[M], data: Any) -> M:
-    if not isinstance(data, dict):
-        raise ProtocolError(422, "invalid_body", "the body must be a JSON object")
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in err['loc']) or 'body'}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise ProtocolError(422, "invalid_body", problems) from None
 
 
 def build_http_app(
@@ -142,14 +78,14 @@ def build_http_app(
         mid = meeting_id_of(request)
         caller(request, Action.HOST, mid)
         body = parse_model(StartBody, await read_json(request, max_body_bytes, optional=True))
-        return JSONResponse(_raise_refusal(await hosts.start(mid, body.language)))
+        return JSONResponse(raise_refusal(await hosts.start(mid, body.language)))
 
     async def stt(request: Request) -> Response:
         mid = meeting_id_of(request)
         principal = caller(request, Action.SPEAK, mid)
         line = parse_model(SttBody, await read_json(request, max_body_bytes))
         fields = {**line.model_dump(), "speaker": speaker_name(principal, line.speaker)}
-        answer = _raise_refusal(await hosts.submit_line(mid, fields, may_create(principal, mid)))
+        answer = raise_refusal(await hosts.submit_line(mid, fields, may_create(principal, mid)))
         answer.pop("seq", None)  # protocol v1 answers {"status": "ok"}
         return JSONResponse(answer)
 
@@ -165,27 +101,27 @@ def build_http_app(
         terms = [parse_model(ExternalTerm, item).model_dump() for item in items]
         to_glossary = allows(principal, Action.GLOSSARY_WRITE)
         answer = await hosts.add_terms(mid, terms, may_create(principal, mid), to_glossary)
-        return JSONResponse(_raise_refusal(answer))
+        return JSONResponse(raise_refusal(answer))
 
     async def get_terms(request: Request) -> Response:
         mid = meeting_id_of(request)
         caller(request, Action.READ, mid)
-        return JSONResponse(_raise_refusal(await hosts.glossary(mid, *_page(request))))
+        return JSONResponse(raise_refusal(await hosts.glossary(mid, *seq_page(request))))
 
     async def get_transcript(request: Request) -> Response:
         mid = meeting_id_of(request)
         caller(request, Action.READ, mid)
-        return JSONResponse(_raise_refusal(await hosts.transcript(mid, *_page(request))))
+        return JSONResponse(raise_refusal(await hosts.transcript(mid, *seq_page(request))))
 
     async def stop(request: Request) -> Response:
         mid = meeting_id_of(request)
         caller(request, Action.HOST, mid)
-        return JSONResponse(_raise_refusal(await hosts.stop(mid)), status_code=202)
+        return JSONResponse(raise_refusal(await hosts.stop(mid)), status_code=202)
 
     async def stop_status(request: Request) -> Response:
         mid = meeting_id_of(request)
         caller(request, Action.READ, mid)
-        return JSONResponse(_raise_refusal(await hosts.stop_status(mid)))
+        return JSONResponse(raise_refusal(await hosts.stop_status(mid)))
 
     async def mint_token(request: Request) -> Response:
         mid = meeting_id_of(request)
@@ -226,6 +162,8 @@ def build_http_app(
         Route("/meeting/{mid}/stop/status", stop_status, methods=["GET"]),
         Route("/meeting/{mid}/tokens", mint_token, methods=["POST"]),
         WebSocketRoute("/meeting/{mid}/ws", lambda ws: serve_socket(ws, hosts, gate, audio)),
+        *glossary_routes(hosts, gate, max_body_bytes),
+        *page_routes(),
     ]
     app = Starlette(
         routes=routes,
@@ -236,4 +174,6 @@ def build_http_app(
         },
     )
     app.add_middleware(OriginGuard, policy=gate.policy)
+    # Outermost: the Origin guard's refusals get the headers too.
+    app.add_middleware(SecurityHeaders)
     return app
