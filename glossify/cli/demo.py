@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 import time
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import httpx
 
-from glossify.cli.stream_client import CaptionPrinter, StreamReport, stream_file, ws_url
+from glossify.cli.stream_client import CaptionPrinter, StreamReport, stream_file
 
 STOP_WAIT_S = 300.0
 
@@ -21,13 +22,25 @@ def sample_meeting() -> Path:
 
 
 async def run_demo_meeting(
-    base_url: str, credential: str, file: Path | None = None, *, fast: bool = False
+    base_url: str,
+    credential: str,
+    file: Path | None = None,
+    *,
+    fast: bool = False,
+    out: TextIO | None = None,
 ) -> None:
-    """``credential``: a service key that may host meetings and mint tokens."""
+    """``credential``: a service key that may host meetings and mint tokens; ``out``: where
+    the demo prints (standard output unless told)."""
     meeting_id = f"demo-{int(time.time())}"
     path = file or sample_meeting()
     headers = {"Authorization": f"Bearer {credential}"}
-    printer = CaptionPrinter()
+    stream = out or sys.stdout
+    printer = CaptionPrinter(stream)
+
+    def say(text: str = "") -> None:
+        stream.write(text + "\n")
+        stream.flush()
+
     upserted = asyncio.Event()
 
     def show(event: dict[str, Any]) -> None:
@@ -38,12 +51,11 @@ async def run_demo_meeting(
     async with httpx.AsyncClient(base_url=base_url, timeout=30, headers=headers) as client:
         (await client.post(f"/meeting/{meeting_id}/start")).raise_for_status()
         minted = await client.post(f"/meeting/{meeting_id}/tokens", json={"role": "listener"})
-        listen = f"{ws_url(base_url, meeting_id)}?access_token={minted.json()['token']}"
-        print(f"Meeting {meeting_id}: streaming {path.name} in {'fast' if fast else 'real'} time")
-        print(f"(listen too: {listen})\n")
+        say(f"Meeting {meeting_id}: streaming {path.name} in {'fast' if fast else 'real'} time")
+        say(f"(watch it live: {base_url}{minted.json()['url']})\n")
 
         async def stop_and_watch(_: StreamReport) -> None:
-            print("\nStopping the meeting: explanations still in progress arrive first...")
+            say("\nStopping the meeting: explanations still in progress arrive first...")
             await client.post(f"/meeting/{meeting_id}/stop")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(upserted.wait(), STOP_WAIT_S)
@@ -59,11 +71,11 @@ async def run_demo_meeting(
         )
         status = (await client.get(f"/meeting/{meeting_id}/stop/status")).json()
         glossary = (await client.get(f"/meeting/{meeting_id}/terms")).json()["terms"]
-    print(f"\nGlossary of {meeting_id} ({len(glossary)} terms):")
+    say(f"\nGlossary of {meeting_id} ({len(glossary)} terms):")
     for term in glossary:
-        print(f"  {term['entity']:<28} {term['domain']:<14} {term['body']}")
+        say(f"  {term['entity']:<28} {term['domain']:<14} {term['body']}")
     if status["status"] == "done":
-        print(f"\nUpserted {status['upserted']} rows into the PostgreSQL table `term`.")
+        say(f"\nUpserted {status['upserted']} rows into the PostgreSQL table `term`.")
     else:
-        print(f"\nThe upsert did not finish: {status}")
-    print(f"{len(report.finals())} lines from {report.audio_seconds:.0f} s of audio.")
+        say(f"\nThe upsert did not finish: {status}")
+    say(f"{len(report.finals())} lines from {report.audio_seconds:.0f} s of audio.")

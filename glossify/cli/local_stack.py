@@ -6,14 +6,16 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import signal
 import socket
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 DEFAULT_HOST = "127.0.0.1"
@@ -61,6 +63,8 @@ def prepare_local_env() -> None:
 
 STOP = threading.Event()
 DEMO_RUNNING = threading.Event()
+# Where Ray keeps this run's own logs (workers, raylet, GCS, Serve): set once Ray is up.
+RAY_SESSION: dict[str, str] = {}
 
 
 def _stop_on_signals() -> threading.Event:
@@ -79,8 +83,15 @@ def _stop_on_signals() -> threading.Event:
 
 
 @contextmanager
-def local_stack(app_args: dict[str, Any], host: str, port: int, dashboard: bool) -> Iterator[str]:
+def local_stack(
+    app_args: dict[str, Any],
+    host: str,
+    port: int,
+    dashboard: bool,
+    say: Callable[[str], None] = print,
+) -> Iterator[str]:
     """Ray + Serve + (embedded) PostgreSQL for the duration of the block; yields the base URL.
+    ``say`` prints the one line a long first start has ("Preparing ...").
 
     Raises KeyboardInterrupt when SIGINT/SIGTERM arrive before the stack is ready."""
     prepare_local_env()
@@ -100,18 +111,22 @@ def local_stack(app_args: dict[str, Any], host: str, port: int, dashboard: bool)
         os.environ["DATABASE_URL"] = url
         config = load_config(app_args)
         if config.explainer.model_path is None:
-            print("Preparing the local explanation model (first run assembles it)...", flush=True)
+            say("Preparing the local explanation model (first run assembles it)...")
             default_llm_path()
         if config.transcriber.enabled and config.transcriber.model is None:
             from glossify.weights.whisper import default_whisper_dir
 
             default_whisper_dir()
-        ray.init(
+        context = ray.init(
             address="local",
             include_dashboard=dashboard,
             _node_ip_address=DEFAULT_HOST,
             logging_level=logging.WARNING,
         )
+        # ray.init returns a RayContext (typed as its base class) when it starts Ray here.
+        session_dir = getattr(context, "address_info", {}).get("session_dir")
+        if session_dir:
+            RAY_SESSION["logs"] = os.path.join(session_dir, "logs")
         stop = _stop_on_signals()
         try:
             serve.start(http_options={"host": host, "port": port})
@@ -128,6 +143,26 @@ def local_stack(app_args: dict[str, Any], host: str, port: int, dashboard: bool)
             serve.shutdown()  # type: ignore[no-untyped-call]  # untyped in Ray
             MeetingHosts(config.model_copy(update={"app_name": APP_NAME})).kill_all()
             ray.shutdown()
+
+
+def host_link(base: str, app_args: dict[str, Any], now: datetime | None = None) -> str:
+    """A link to host a fresh meeting in the meeting page: ``<base>/m/standup-<date>-<4 hex>``
+    with a host token in the fragment, signed with the secret the stack serves with (no token
+    when the app's auth mode is off). Call it while the local stack is up: its environment
+    holds the secrets and the database URL."""
+    from glossify.access.scopes import Role
+    from glossify.config.access import load_access_secrets
+    from glossify.config.settings import load_config
+
+    stamp = (now or datetime.now()).strftime("%Y-%m-%d")
+    meeting_id = f"standup-{stamp}-{secrets.token_hex(2)}"
+    auth = load_config(app_args).auth
+    if auth.mode == "off":
+        return f"{base}/m/{meeting_id}"
+    signer = load_access_secrets(os.environ).signer(auth.token_max_ttl_s)
+    assert signer is not None  # auth mode on always has a signing secret
+    minted = signer.mint(meeting_id, Role.HOST, "host", auth.token_default_ttl_s)
+    return base + minted.response()["url"]
 
 
 def cli_credential(explicit: str | None = None) -> str:

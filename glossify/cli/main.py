@@ -14,13 +14,16 @@ import yaml
 
 from glossify.access.keys import API_KEYS_VARIABLE
 from glossify.access.local_secrets import SECRETS_DIRECTORY, SERVICE_KEY_FILE, default_home
+from glossify.cli.console import Console
 from glossify.cli.local_stack import (
     APP_NAME,
     DEFAULT_HOST,
     DEFAULT_PORT,
     DEMO_RUNNING,
+    RAY_SESSION,
     STOP,
     cli_credential,
+    host_link,
     local_stack,
 )
 
@@ -41,18 +44,31 @@ def _app_args(config_path: Path | None) -> dict[str, Any]:
     return serve_config_args(config_path) if config_path else {}
 
 
-def run_up(args: argparse.Namespace) -> None:
+def _say_starting(console: Console) -> None:
+    console.say(f"Starting Ray, Serve and PostgreSQL; their logs go to {console.log_path}")
+
+
+def _say_session(console: Console) -> None:
+    if "logs" in RAY_SESSION:
+        console.say(f"Ray's session logs: {RAY_SESSION['logs']}")
+
+
+def run_up(args: argparse.Namespace, console: Console) -> None:
     # Decided before the local stack exports the local key into the environment.
     if API_KEYS_VARIABLE in os.environ:
         where = f"one of your {API_KEYS_VARIABLE}"
     else:
         where = f"the local key in {default_home() / SECRETS_DIRECTORY / SERVICE_KEY_FILE}"
-    with local_stack(_app_args(args.config), args.host, args.port, args.dashboard) as base:
-        print(f"Glossify is up on {base} (Ctrl-C stops it)", flush=True)
-        print(f"API calls send 'Authorization: Bearer <key>' with {where}", flush=True)
+    app_args = _app_args(args.config)
+    _say_starting(console)
+    with local_stack(app_args, args.host, args.port, args.dashboard, console.say) as base:
+        console.say(f"Glossify is up on {base} (Ctrl-C stops it)")
+        console.say(f"Open {host_link(base, app_args)} to host a meeting")
+        console.say(f"API calls send 'Authorization: Bearer <key>' with {where}")
+        _say_session(console)
         while not STOP.wait(1.0):
             pass
-        print("Shutting down...", flush=True)
+        console.say("Shutting down...")
 
 
 def run_stream(args: argparse.Namespace) -> None:
@@ -81,13 +97,19 @@ def run_stream(args: argparse.Namespace) -> None:
     )
 
 
-def run_demo(args: argparse.Namespace) -> None:
+def run_demo(args: argparse.Namespace, console: Console) -> None:
     from glossify.cli.demo import run_demo_meeting
 
-    with local_stack(_app_args(args.config), args.host, args.port, args.dashboard) as base:
-        print(f"Glossify is up on {base}; streaming the sample meeting...", flush=True)
+    app_args = _app_args(args.config)
+    _say_starting(console)
+    with local_stack(app_args, args.host, args.port, args.dashboard, console.say) as base:
+        console.say(f"Glossify is up on {base}; streaming the sample meeting...")
+        _say_session(console)
         DEMO_RUNNING.set()
-        asyncio.run(run_demo_meeting(base, cli_credential(), args.file, fast=args.fast))
+        demo = run_demo_meeting(
+            base, cli_credential(), args.file, fast=args.fast, out=console.stream
+        )
+        asyncio.run(demo)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -121,9 +143,26 @@ def main(argv: list[str] | None = None) -> None:
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    commands_run = {"up": run_up, "stream": run_stream, "demo": run_demo}
+    if args.command == "stream":
+        try:
+            run_stream(args)
+        except KeyboardInterrupt:
+            print("Interrupted.", flush=True)
+        sys.exit(0)
+    # Ray's and Serve's output goes to a log file from here on; the terminal gets ours.
+    console = Console.take_over(default_home())
+    run = run_up if args.command == "up" else run_demo
     try:
-        commands_run[args.command](args)
+        run(args, console)
     except KeyboardInterrupt:
-        print("Interrupted.", flush=True)
+        console.say("Interrupted.")
+    except SystemExit as exc:
+        # A reason for stopping (a bad config, a stack that never got ready) is ours to say.
+        if isinstance(exc.code, str):
+            console.say(f"glossify {args.command}: {exc.code}")
+            sys.exit(1)
+        raise
+    except Exception as exc:
+        console.failed(args.command, exc)
+        sys.exit(1)
     sys.exit(0)
