@@ -307,8 +307,9 @@ class MeetingHost:
     # -- the organisation glossary: any host answers; the table is the one truth ------------
 
     async def _glossary(self) -> Glossary:
-        # No host keeps glossary rows in memory, so a correction is seen by the next meeting
-        # that detects the term (``LiveMeeting._known_explanation`` reads the table each time).
+        # No host keeps explanations from the table in memory (only term names, for hotwords
+        # and detection), so a correction is seen by the next meeting that detects the term
+        # (``LiveMeeting._known_explanation`` reads the table each time).
         return Glossary((await self._ready()).pool)
 
     async def search_glossary(self, query: GlossaryQuery) -> dict[str, Any]:
