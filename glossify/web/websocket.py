@@ -155,6 +155,7 @@ async def _serve_socket(
     pump = asyncio.create_task(_pump_events(socket, hosts, meeting_id, since, last_seq))
     expiry = asyncio.create_task(_close_at_expiry(socket, principal))
     sender = _AudioSender(socket, hosts, gate, principal, meeting_id, audio)
+    sender.meeting_language = opened["language"]
     dropped = False
     try:
         await _receive_frames(socket, sender)
@@ -217,6 +218,7 @@ class _AudioSender:
         self._sending = False  # holds one of the meeting's audio-sender slots
         self._transcribe: Transcribe | None = None  # the meeting's share of the Transcriber
         self._resumable = False  # the client resends unacknowledged audio after a drop
+        self.meeting_language: str | None = None  # as the meeting host last said
 
     async def _may_send(self) -> bool:
         """Whether this connection may send audio; says why not on the socket."""
@@ -249,6 +251,11 @@ class _AudioSender:
             return
         await self.end()
         self._resumable = announced.resumable
+        if announced.language is not None and self.meeting_language is None:
+            # The first stream to say its language sets the meeting's: detection and
+            # explanations follow it, not only Whisper.
+            await self._hosts.start(self._meeting_id, announced.language)
+            self.meeting_language = announced.language
         self._stream = self._open(fmt, announced.language)
 
     async def frame(self, data: bytes) -> None:

@@ -16,6 +16,7 @@ from faster_whisper import decode_audio
 from glossify.audio.pcm import pcm16
 from glossify.cli.demo import sample_meeting
 from glossify.cli.stream_client import stream_file
+from glossify.meetings.hosts import MeetingHosts
 from glossify.terms.candidates import normalize_term, term_id
 from glossify.transcription.wer import wer as word_error_rate
 from tests.paths import SHARED_AUDIO
@@ -279,3 +280,15 @@ async def test_a_dropped_sender_reconnects_and_the_meeting_keeps_each_line_once(
         lines = (await http.get(f"/meeting/{mid}/transcript")).json()["lines"]
     # What the sender saw is what the meeting kept: every line once, none missing.
     assert [line["text"] for line in lines] == heard
+
+
+async def test_a_streams_language_becomes_the_meetings(stack) -> None:
+    mid = new_meeting_id("ko")
+    async with Listener(f"{stack.ws_url}/meeting/{mid}/ws") as sender:
+        start = {"type": "audio_start", "sample_rate": 16000, "language": "ko"}
+        await sender.send(start)
+        await sender.send({"type": "ping"})
+        await sender.wait_for(lambda events: any(e["type"] == "pong" for e in events))
+    # Detection and explanations read the meeting's language from its host.
+    hosts = MeetingHosts(stack.config)
+    assert (await hosts.hotwords(mid, 1))["language"] == "ko"
