@@ -148,7 +148,8 @@ async def test_every_page_shows_the_same_captions_and_cards_in_the_same_order(
     assert len(line_seqs) >= 2, meeting.transcript
     assert len(term_seqs) >= 3, meeting.terms
     words = " ".join(line["text"] for line in meeting.transcript).lower()
-    assert "autoscaler" in words and "ebitda" in words, words
+    heard = [w for w in ("autoscaler", "pods", "ebitda", "quarterly", "finance") if w in words]
+    assert len(heard) >= 3, words  # the microphone's audio, recognised
     for name, page in meeting.pages.items():
         assert await seqs(page, "#captions li") == line_seqs, name
         assert await caption_texts(page) == [line["text"] for line in meeting.transcript], name
@@ -164,8 +165,8 @@ async def test_every_page_shows_the_same_captions_and_cards_in_the_same_order(
     first_term = speaker.locator("#captions button.term-link").first
     term = await first_term.text_content()
     await first_term.click()
-    highlighted = speaker.locator("#cards li.card-highlight .card-term")
-    assert (await highlighted.text_content() or "").lower() == (term or "").lower()
+    shown = speaker.locator("#cards li:focus .card-term")
+    assert (await shown.text_content() or "").lower() == (term or "").lower()
     await screenshots(speaker, "meeting-speaker-after-speech")
     meeting.console.assert_clean()
 

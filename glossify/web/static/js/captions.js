@@ -6,6 +6,9 @@ import { clockTime, make } from "./dom.js";
 
 // Within this many pixels of the bottom counts as reading live.
 const AT_BOTTOM_PX = 24;
+// A partial line normally becomes final within a pause; one left this long without news was
+// dropped by the server (noise it did not keep), so it goes.
+const STALE_PARTIAL_MS = 12_000;
 
 function escapeForRegExp(text) {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -24,7 +27,7 @@ function termPattern(terms) {
 }
 
 export class CaptionView {
-  #partials = new Map(); // speaker → the element showing what they are saying now
+  #partials = new Map(); // speaker → {node, stale}: what they are saying now
   #pattern = null;
   #following = true;
 
@@ -46,18 +49,24 @@ export class CaptionView {
   /** A `transcript` event: a partial replaces the speaker's previous one; a final ends it. */
   add(event) {
     const speaker = event.speaker ?? "";
-    this.#partials.get(speaker)?.remove();
-    this.#partials.delete(speaker);
+    this.#dropPartial(speaker);
     if (event.is_final) {
       this.log.append(this.#line(event));
     } else if (event.text.trim()) {
       const partial = this.#line(event);
       partial.classList.add("caption-partial");
       this.partialBox.append(partial);
-      this.#partials.set(speaker, partial);
+      const stale = setTimeout(() => this.#dropPartial(speaker), STALE_PARTIAL_MS);
+      this.#partials.set(speaker, { node: partial, stale });
     }
-    this.emptyNote.hidden = this.log.childElementCount + this.partialBox.childElementCount > 0;
+    this.#showEmptyNote();
     if (this.#following) this.#scrollToEnd();
+  }
+
+  /** The meeting ended: nobody is speaking any more. */
+  clearPartials() {
+    for (const speaker of [...this.#partials.keys()]) this.#dropPartial(speaker);
+    this.#showEmptyNote();
   }
 
   /** Terms now known (a new card arrived): highlight them in every final line. */
@@ -110,6 +119,18 @@ export class CaptionView {
       from = match.index + match[0].length;
     }
     node.append(text.slice(from));
+  }
+
+  #dropPartial(speaker) {
+    const partial = this.#partials.get(speaker);
+    if (!partial) return;
+    clearTimeout(partial.stale);
+    partial.node.remove();
+    this.#partials.delete(speaker);
+  }
+
+  #showEmptyNote() {
+    this.emptyNote.hidden = this.log.childElementCount + this.partialBox.childElementCount > 0;
   }
 
   #scrollToEnd() {

@@ -115,6 +115,7 @@ function main() {
         cards.add(event);
         captions.setKnownTerms(cards.terms);
       } else if (event.type === "upsert_done" || event.type === "upsert_error") {
+        captions.clearPartials();
         showEnded(event);
         host?.onEvent(event);
       }
