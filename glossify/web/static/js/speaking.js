@@ -122,15 +122,14 @@ export class SpeakerPanel {
   #setMuted(muted, quietly = false) {
     this.#muted = muted;
     this.microphone.setMuted(muted);
+    // A toggle keeps its name and says "pressed": a screen reader hears "Mute, pressed".
     this.mute.setAttribute("aria-pressed", String(muted));
-    this.mute.textContent = muted ? "Unmute" : "Mute";
     if (!quietly) say(this.status, muted ? "Muted: nobody hears you until you unmute." : "Unmuted.");
   }
 
   #showOn(on) {
     this.toggle.disabled = false;
     this.toggle.textContent = on ? "Stop microphone" : "Start microphone";
-    this.toggle.setAttribute("aria-pressed", String(on));
     this.mute.disabled = !on;
     // Both apply when the microphone starts: changing them needs a restart.
     this.processing.disabled = on;
