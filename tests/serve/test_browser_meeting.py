@@ -42,7 +42,7 @@ from tests.serve.tcp_proxy import CuttableProxy
 SPEECH_S = (0.0, 15.6)
 LEAD_S, TAIL_S = 0.5, 1.5
 # What the host page says when a stop has ended, well or not.
-STOP_OUTCOME = re.compile(r"saved|failed|Could not|not allow")
+STOP_OUTCOME = re.compile(r"was saved|failed|Could not|not allow")
 
 
 @dataclass
