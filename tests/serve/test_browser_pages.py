@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from axe_playwright_python.async_playwright import Axe
@@ -62,8 +63,9 @@ async def meeting_with_content(stack: Any) -> str:
 
 
 @pytest.fixture(scope="module")
-async def glossary_with_content(stack: Any) -> None:
-    """The organisation glossary holds the same terms, from an earlier, stopped meeting."""
+async def glossary_with_content(stack: Any) -> AsyncIterator[None]:
+    """The organisation glossary holds the same terms, from an earlier, stopped meeting,
+    until the module ends (glossary terms bias later tests' speech recognition)."""
     mid = new_meeting_id("pages-seed")
     async with httpx.AsyncClient(base_url=stack.base_url, headers=AUTH, timeout=30) as http:
         assert (await http.post(f"/meeting/{mid}/terms", json=TERMS)).status_code == 200
@@ -72,6 +74,18 @@ async def glossary_with_content(stack: Any) -> None:
             lambda: http.get(f"/meeting/{mid}/stop/status"),
             lambda answer: answer.json()["status"] == "done",
         )
+    yield
+    conn = await asyncpg.connect(stack.database_url)
+    try:
+        for term in TERMS:
+            await conn.execute(
+                "DELETE FROM term WHERE term = $1 AND domain = $2 AND explanation = $3",
+                term["entity"],
+                term["domain"],
+                term["body"],
+            )
+    finally:
+        await conn.close()
 
 
 async def test_the_start_page_makes_links_that_open_the_meeting(
