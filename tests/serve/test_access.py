@@ -187,6 +187,8 @@ async def test_external_terms_reach_the_glossary_only_with_glossary_write(
             "SELECT term FROM term WHERE term = ANY($1::text[])",
             [private["entity"], shared["entity"]],
         )
+        # A made-up glossary term would become a Whisper hotword for every later test.
+        await conn.execute("DELETE FROM term WHERE term = $1", shared["entity"])
     finally:
         await conn.close()
     assert [r["term"] for r in rows] == [shared["entity"]]
