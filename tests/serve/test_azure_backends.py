@@ -22,7 +22,7 @@ import pytest
 
 from glossify.config.settings import GlossifyConfig
 from glossify.terms.candidates import term_id
-from tests.serve.apps import AGENT, second_app, standin_backends
+from tests.serve.apps import AGENT, own_database, second_app, standin_backends
 from tests.serve.clients import AUTH, Listener, new_meeting_id, poll_until
 from tests.standins import StandIns, running_standins
 from tests.standins.foundry import RESPONSES
@@ -39,6 +39,7 @@ class AzureApp:
     base_url: str
     ws_url: str
     config: GlossifyConfig
+    database_url: str
 
 
 def fresh_acronym() -> str:
@@ -49,10 +50,14 @@ def fresh_acronym() -> str:
 @pytest.fixture(scope="module")
 def azure_app(stack) -> Iterator[AzureApp]:
     with running_standins() as standins, pytest.MonkeyPatch.context() as env:
+        # A database of its own: the organisation glossary of other tests (a gazetteer every
+        # meeting matches its lines against) must not add terms to these meetings.
+        database_url = own_database(stack.database_url)
+        env.setenv("DATABASE_URL", database_url)
         args = standin_backends(env, standins)
         args["meetings"] = {"shards": 1, "stop_drain_s": 30.0}
         with second_app(stack, APP, PREFIX, args, standins) as app:
-            yield AzureApp(standins, app.base_url, app.ws_url, app.config)
+            yield AzureApp(standins, app.base_url, app.ws_url, app.config, database_url)
 
 
 @pytest.fixture(autouse=True)
@@ -86,7 +91,7 @@ async def stop_and_wait(client: httpx.AsyncClient, mid: str) -> dict[str, Any]:
 
 
 async def test_lines_become_foundry_terms_and_rows_in_postgres(
-    azure_app: AzureApp, client: httpx.AsyncClient, stack
+    azure_app: AzureApp, client: httpx.AsyncClient
 ) -> None:
     first, second = fresh_acronym(), fresh_acronym()
     lines = [
@@ -114,7 +119,7 @@ async def test_lines_become_foundry_terms_and_rows_in_postgres(
         # The agent's trailing "In this context, ..." sentence is cut.
         assert event["body"] == f"{word} is a software concept the stand-in explains for tests."
     assert status == {"status": "done", "upserted": 2, "error": None}
-    conn = await asyncpg.connect(stack.database_url)
+    conn = await asyncpg.connect(azure_app.database_url)
     try:
         rows = await conn.fetch(
             "SELECT term, domain, explanation FROM term WHERE termid = ANY($1)",
