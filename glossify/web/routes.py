@@ -12,7 +12,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
-from glossify.access.principal import AccessError, Principal, allows, authorize, speaker_name
+from glossify.access.principal import (
+    AccessError,
+    Principal,
+    allows,
+    authorize,
+    may_write_glossary,
+    speaker_name,
+)
 from glossify.access.scopes import Action
 from glossify.access.tokens import MintRequest
 from glossify.meetings.hosts import MeetingHosts
@@ -99,7 +106,7 @@ def build_http_app(
                 422, "invalid_body", f"send between 1 and {MAX_TERMS_PER_POST} terms at once"
             )
         terms = [parse_model(ExternalTerm, item).model_dump() for item in items]
-        to_glossary = allows(principal, Action.GLOSSARY_WRITE)
+        to_glossary = may_write_glossary(principal)
         answer = await hosts.add_terms(mid, terms, may_create(principal, mid), to_glossary)
         return JSONResponse(raise_refusal(answer))
 
