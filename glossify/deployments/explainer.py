@@ -11,6 +11,7 @@ from glossify import metrics
 from glossify.config.backends import ExplainerConfig
 from glossify.explain.answer import Explanation, repeats_meeting_words
 from glossify.explain.cache import ExplanationCache
+from glossify.explain.expansions import screened
 from glossify.explain.explainer import start_explainer
 from glossify.terms.candidates import normalize_term
 
@@ -46,20 +47,26 @@ class TermExplainer:
             self._config.cache_entries, self._config.cache_ttl_s, lambda made: made.shareable
         )
 
-    async def explain(self, term: str, context: str, language: str | None) -> dict[str, str]:
+    async def explain(self, term: str, context: str, language: str | None) -> dict[str, str | bool]:
         made, result = await self._cache.get(
             (normalize_term(term), language), lambda: self._ask_backend(term, context, language)
         )
         metrics.EXPLAINER_CACHE.inc(result=result)
         answer = made.explanation
-        return {"domain": answer.domain, "body": answer.body, "source": self._config.backend}
+        # "abstained": the model had no confident explanation (domain and body are then empty).
+        return {
+            "domain": answer.domain,
+            "body": answer.body,
+            "source": self._config.backend,
+            "abstained": answer.abstained,
+        }
 
     async def _ask_backend(self, term: str, context: str, language: str | None) -> Generated:
         """Only what the backend is asked is timed: cache hits are not backend latency."""
         with metrics.timed(
             metrics.AGENT_LATENCY, metrics.AGENT_ERRORS, backend=self._config.backend
         ):
-            answer = await self._backend.explain(term, context, language)
+            answer = screened(term, await self._backend.explain(term, context, language))
         return Generated(answer, not repeats_meeting_words(answer.body, term, context))
 
     def health(self) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from glossify.text import sentence_spans, split_sentences
 
@@ -44,12 +44,26 @@ _CONTEXT_SENTENCE = re.compile(
     re.IGNORECASE,
 )
 _FINISHED = re.compile(r"[.!?…][\"'”’)\]]*$")
+# What a model says when it does not know the term in this sense (the prompt asks for exactly
+# this; the local grammar allows it as the whole answer). Matched on letters only, so that
+# "No confident explanation." or a stray domain line in front of it still count.
+ABSTAIN_KEY = "noconfidentexplanation"
 
 
 @dataclass(frozen=True)
 class Explanation:
+    """A domain label and a short body; `abstained` when the model said it had no confident
+    explanation (then domain and body are empty and nothing should be shown as an answer)."""
+
     domain: str
     body: str
+    abstained: bool = False
+    # How sure the model was, where the backend tells: the mean log-probability of the body's
+    # tokens (0 is certain). Not part of equality: two equal cards are equal however sure.
+    confidence: float | None = field(default=None, compare=False)
+
+
+ABSTAINED = Explanation(domain="", body="", abstained=True)
 
 
 def normalize_domain(raw: str) -> str:
@@ -137,10 +151,23 @@ def is_usable_body(body: str) -> bool:
     return bool(re.search(r"[^\W\d_]{2,}", body))
 
 
+def is_abstention(text: str) -> bool:
+    """Whether the answer is the model saying it has no confident explanation: the phrase
+    alone, or as the body after a domain line."""
+    stripped = _strip_fence(text)
+    first, _, rest = stripped.partition("\n")
+    if rest.strip() and _DOMAIN_LINE.match(_MARKDOWN_EMPHASIS.sub("", first)):
+        stripped = rest
+    return _squash(stripped) == ABSTAIN_KEY
+
+
 def parse_explanation(text: str) -> Explanation | None:
-    """Parse the formats models actually produce; None when nothing usable is there."""
+    """Parse the formats models actually produce; None when nothing usable is there; an
+    abstained `Explanation` when the model said it has no confident explanation."""
     if not text or not text.strip():
         return None
+    if is_abstention(text):
+        return ABSTAINED
     stripped = _strip_fence(text)
     if stripped.startswith("{") or '"domain"' in stripped.lower():
         # JSON without a usable body is a failed answer, not prose to show.
@@ -199,8 +226,8 @@ def finalize(
     `truncated` says the generation hit a limit, so its last sentence may be unfinished.
     """
     parsed = parse_explanation(text)
-    if parsed is None:
-        return None
+    if parsed is None or parsed.abstained:
+        return parsed
     body = drop_unfinished_sentence(parsed.body) if truncated else parsed.body
     body = cap_at_sentence(cut_context_sentence(body), max_chars)
     if not is_usable_body(body):
@@ -225,8 +252,11 @@ def echoes_context(body: str, context: str) -> bool:
 def explanation_from_answer(
     term: str, answer: str, context: str, max_chars: int, *, truncated: bool = False
 ) -> Explanation:
-    """`finalize` for any backend's raw answer; raises ExplanationError when it is unusable."""
+    """`finalize` for any backend's raw answer; raises ExplanationError when it is unusable.
+    An abstention comes back as `ABSTAINED` (`abstained` True, empty domain and body)."""
     explanation = finalize(answer, max_chars, truncated=truncated)
+    if explanation is not None and explanation.abstained:
+        return explanation
     if explanation is None or echoes_context(explanation.body, context):
         raise ExplanationError(f"unusable explanation for {term!r}: {answer[:200]!r}")
     return explanation

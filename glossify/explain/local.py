@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Self
 
@@ -16,12 +17,14 @@ import xllamacpp as xlc
 from glossify import metrics
 from glossify.config.backends import ExplainerConfig
 from glossify.explain.answer import (
+    ABSTAINED,
     Explanation,
     ExplanationError,
     echoes_context,
     explanation_from_answer,
 )
 from glossify.explain.prompt import (
+    ABSTAIN_ANSWER,
     EXAMPLE_EXCHANGE,
     SYSTEM_PROMPT,
     build_messages,
@@ -37,19 +40,72 @@ TEMPERATURE = 0.2
 SEED = 42
 # Any term and line will do: warming only has to put the fixed prompt prefix into each slot.
 WARM_UP_TERM = ("SLA", "We agreed on the SLA with the vendor.")
+# An answer whose body tokens have a mean log-probability below this is an abstention: the model
+# was guessing (tuned on the dev split of bench/data/explanations; None: never).
+ABSTAIN_BELOW: float | None = None
 
 
-def build_grammar(max_body_chars: int) -> str:
-    """GBNF: a capitalised one-word domain line, then one body line of bounded length.
+# An English answer names its field in a capitalised ASCII word; other languages name it in
+# their own words (Korean 재무, German Qualität): any letters, no ASCII punctuation or digits.
+_ENGLISH_DOMAIN = "[A-Z] [a-zA-Z]{1,23}"
+_NATIVE_LETTER = "[^\\x00-\\x40\\x5B-\\x60\\x7B-\\x7F]"
+# Languages with a script of their own: the domain is written in it and the body uses it within
+# its first dozen characters, else Qwen-1.5B tends to answer a Korean meeting in English.
+SCRIPTS = {"ko": "[가-힣]", "ja": "[ぁ-ヿ一-鿿]", "zh": "[一-鿿]"}
+_SCRIPT_LEAD = 12
+# Latin letters only, for English bodies (with the Korean worked example in the prompt, answers
+# came back in Chinese or with a Russian gloss): ASCII, Latin-1 and Latin Extended, punctuation.
+LATIN = ("[!-~\\u00A0-\\u024F]", "[ -~\\u00A0-\\u024F\\u2010-\\u2027\\u2030-\\u205E\\u20AC]")
+_ANY = ("[^\\n ]", "[^\\n]")
+
+
+def is_english(language: str | None) -> bool:
+    return language is None or language_name(language) == "English"
+
+
+def grammar_key(language: str | None) -> str:
+    """Which grammar a meeting language gets: "en", a code of SCRIPTS, or "other"."""
+    if is_english(language):
+        return "en"
+    code = (language or "").split("-")[0].split("_")[0].lower()
+    return code if code in SCRIPTS else "other"
+
+
+def build_grammar(
+    max_body_chars: int,
+    english: bool = True,
+    script: str | None = None,
+    latin: bool = False,
+) -> str:
+    """GBNF: a one-word domain line, then one body line of bounded length; or, as the whole
+    answer, the abstention phrase. The domain is an ASCII word for English, a word in `script`
+    (a character class) when given, else any letters; with a script the body must use it early;
+    `latin` keeps the body to Latin letters.
 
     The length bound makes the model stop where `finalize` would cut anyway.
     """
     rest = max(max_body_chars - 1, MIN_BODY_CHARS)
+    first, char = LATIN if latin else _ANY
+    if script:
+        domain = f"{script}{{1,12}}"
+        tail = max(rest - _SCRIPT_LEAD - 1, MIN_BODY_CHARS)
+        lead = f"{char}{{0,{_SCRIPT_LEAD - 1}}}"
+        body = f"{first} {lead} {script} {char}{{{MIN_BODY_CHARS - 3},{tail}}}"
+    else:
+        domain = _ENGLISH_DOMAIN if english else f"{_NATIVE_LETTER}{{1,24}}"
+        body = f"{first} {char}{{{MIN_BODY_CHARS - 1},{rest}}}"
     return (
-        'root ::= "domain: " domain "\\n" body\n'
-        "domain ::= [A-Z] [a-zA-Z]{1,23}\n"
-        f"body ::= [^\\n ] [^\\n]{{{MIN_BODY_CHARS - 1},{rest}}}\n"
+        'root ::= "domain: " domain "\\n" body | abstain\n'
+        f"domain ::= {domain}\n"
+        f"body ::= {body}\n"
+        f'abstain ::= "{ABSTAIN_ANSWER}"\n'
     )
+
+
+def grammar_for(key: str, max_body_chars: int) -> str:
+    """The grammar of `grammar_key`'s answer: English answers in Latin letters."""
+    english = key == "en"
+    return build_grammar(max_body_chars, english, script=SCRIPTS.get(key), latin=english)
 
 
 def _server_params(model_path: Path, n_threads: int, ctx_per_slot: int, n_parallel: int) -> Any:
@@ -78,6 +134,7 @@ class LocalExplainer:
         queue_timeout_s: float | None = None,
         deadline_s: float | None = None,
         stuck_after_s: float = 120.0,
+        abstain_below: float | None = ABSTAIN_BELOW,
     ) -> None:
         """``deadline_s``: how long a generation may take once it has a slot, unless a call
         says otherwise; None waits for it."""
@@ -86,7 +143,8 @@ class LocalExplainer:
             raise FileNotFoundError(f"model file not found: {path}")
         self.max_tokens = max_tokens
         self.max_chars = max_chars
-        self._grammar = build_grammar(max_chars)
+        self.abstain_below = abstain_below
+        self._grammars = {key: grammar_for(key, max_chars) for key in ("en", "other", *SCRIPTS)}
         self._server = xlc.Server(_server_params(path, n_threads, ctx_per_slot, n_parallel))
         self._n_parallel = n_parallel
         self._queue_timeout_s = queue_timeout_s
@@ -150,7 +208,10 @@ class LocalExplainer:
             "max_tokens": self.max_tokens,
             "temperature": TEMPERATURE,
             "seed": SEED,
-            "grammar": self._grammar,
+            "grammar": self._grammars[grammar_key(language)],
+            # The chosen tokens' log-probabilities: how sure the model was of its answer.
+            "logprobs": True,
+            "top_logprobs": 1,
         }
 
     async def explain(
@@ -196,14 +257,49 @@ class LocalExplainer:
             call.exception()  # retrieved: a caller that gave up no longer reads it
 
     def _to_explanation(self, term: str, context: str, response: dict[str, Any]) -> Explanation:
-        if "error" in response:
-            raise ExplanationError(f"model error for {term!r}: {response['error']}")
-        choice = response["choices"][0]
-        content = choice["message"]["content"] or ""
-        body_chars = len(content.partition("\n")[2])
-        # Cut off by max_tokens or by the grammar's bound: the last sentence may be unfinished.
-        truncated = choice.get("finish_reason") == "length" or body_chars >= self.max_chars
-        return explanation_from_answer(term, content, context, self.max_chars, truncated=truncated)
+        return explanation_from_response(
+            term, context, response, self.max_chars, abstain_below=self.abstain_below
+        )
+
+
+def explanation_from_response(
+    term: str,
+    context: str,
+    response: dict[str, Any],
+    max_chars: int,
+    *,
+    abstain_below: float | None = None,
+) -> Explanation:
+    """The card in a chat completion, with its confidence; an abstention when the model said
+    so, or when its confidence is below `abstain_below`."""
+    if "error" in response:
+        raise ExplanationError(f"model error for {term!r}: {response['error']}")
+    choice = response["choices"][0]
+    content = choice["message"]["content"] or ""
+    body_chars = len(content.partition("\n")[2])
+    # Cut off by max_tokens or by the grammar's bound: the last sentence may be unfinished.
+    truncated = choice.get("finish_reason") == "length" or body_chars >= max_chars
+    explanation = explanation_from_answer(term, content, context, max_chars, truncated=truncated)
+    confidence = body_confidence(choice)
+    if explanation.abstained or confidence is None:
+        return explanation
+    if abstain_below is not None and confidence < abstain_below:
+        return replace(ABSTAINED, confidence=confidence)
+    return replace(explanation, confidence=confidence)
+
+
+def body_confidence(choice: dict[str, Any]) -> float | None:
+    """The mean log-probability of the tokens after the domain line; None when the answer has
+    no body or the server sent no log-probabilities."""
+    tokens = (choice.get("logprobs") or {}).get("content") or []
+    in_body = False
+    logprobs: list[float] = []
+    for token in tokens:
+        if in_body:
+            logprobs.append(float(token["logprob"]))
+        elif "\n" in token.get("token", ""):
+            in_body = True
+    return sum(logprobs) / len(logprobs) if logprobs else None
 
 
 # Kept importable from here: the prompt and answer checks moved to shared modules.
