@@ -83,6 +83,10 @@ class MeetingConfig(Strict):
     # restarting, a dropped connection) before the stop ends in error.
     upsert_attempts: int = Field(default=5, ge=1, le=50)
     upsert_retry_s: float = Field(default=120.0, gt=0.0, le=3600.0)
+    # Journal writes a meeting keeps in memory while PostgreSQL is unreachable (its lines and
+    # terms are published meanwhile, and written when the database is back); past this many,
+    # new events are refused with 503 journal_unavailable.
+    journal_buffer_events: int = Field(default=2000, ge=1, le=1_000_000)
     explain_attempts: int = Field(default=2, ge=1, le=5)
     idle_evict_s: float = Field(default=900.0, ge=1.0)
     use_glossary: bool = True

@@ -80,7 +80,15 @@ class GlossifyIngress:
         try:
             hosts = await asyncio.wait_for(self._hosts.ping_all(), HEALTH_TIMEOUT_S)
             report["meetings"] = {"state": "ok", "open": sum(h["meetings"] for h in hosts)}
-            report["store"] = {"state": "ok"}
+            # Meetings go on while PostgreSQL is away; their journal writes wait in memory.
+            kept = sum(h["journal_kept"] for h in hosts)
+            if any(h["store"] != "ok" for h in hosts):
+                report["store"] = {"state": "failing", "journal_kept": kept}
+                report["status"] = "degraded"
+            elif kept:
+                report["store"] = {"state": "degraded", "journal_kept": kept}
+            else:
+                report["store"] = {"state": "ok"}
         except Exception as exc:
             report["status"] = "degraded"
             report["store"] = {"state": "failing", "error": type(exc).__name__}

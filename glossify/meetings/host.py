@@ -23,7 +23,7 @@ from glossify.access.limits import RateLimiter
 from glossify.config.settings import GlossifyConfig
 from glossify.meetings.live import LiveMeeting, Refused
 from glossify.store.glossary import Glossary, GlossaryQuery
-from glossify.store.postgres import Store
+from glossify.store.postgres import Store, is_unreachable
 from glossify.terms.candidates import Candidate
 from glossify.terms.gazetteer import GlossaryGazetteer, with_known_terms
 
@@ -195,9 +195,22 @@ class MeetingHost:
     # -- remote API: every method returns a plain dict; {"refused": ...} becomes a 4xx ------
 
     async def ping(self) -> dict[str, Any]:
+        """Whether PostgreSQL answers, and how many journal writes wait in memory for it."""
         store = await self._ready()
-        await store.ping()
-        return {"shard": self._shard, "pid": os.getpid(), "meetings": len(self._meetings)}
+        try:
+            await store.ping()
+            reachable = True
+        except Exception as exc:
+            if not is_unreachable(exc):
+                raise
+            reachable = False
+        return {
+            "shard": self._shard,
+            "pid": os.getpid(),
+            "meetings": len(self._meetings),
+            "store": "ok" if reachable else "unreachable",
+            "journal_kept": sum(meeting.journal_kept for meeting in self._meetings.values()),
+        }
 
     async def start(self, meeting_id: str, language: str | None) -> dict[str, Any]:
         try:
@@ -247,6 +260,8 @@ class MeetingHost:
         meeting.listeners += 1
         try:
             events = await meeting.events_after(since, MAX_EVENTS_PER_POLL, wait_s)
+        except Refused as exc:
+            return _refused(exc)
         finally:
             meeting.listeners -= 1
             meeting.touch()

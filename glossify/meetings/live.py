@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from glossify import metrics
 from glossify.access.limits import RateLimiter
 from glossify.config.settings import GlossifyConfig
+from glossify.meetings.journal import JournalBuffer, JournalFull, merge_events
 from glossify.meetings.line_queue import LineQueue
 from glossify.meetings.state import (
     STOP_DONE,
@@ -25,7 +26,7 @@ from glossify.meetings.state import (
 )
 from glossify.protocol import now_iso, terms_event, transcript_event
 from glossify.remote.retries import Deadline, Retry, with_retries
-from glossify.store.postgres import MeetingRecord, Store
+from glossify.store.postgres import MeetingRecord, Store, is_unreachable
 from glossify.terms.candidates import (
     Candidate,
     FilterRules,
@@ -94,6 +95,11 @@ class LiveMeeting:
             min_confidence=config.detector.min_confidence,
         )
         self._lock = asyncio.Lock()
+        # Every journal write of the meeting goes through it, in order; it keeps them while
+        # PostgreSQL is unreachable, so the meeting goes on meanwhile.
+        self._journal = JournalBuffer(
+            meetings.journal_buffer_events, is_unreachable, on_flushed=self._journal_caught_up
+        )
         self._stop_task: asyncio.Task[None] | None = None
         self.lines = LineQueue(
             self._process_line,
@@ -110,7 +116,17 @@ class LiveMeeting:
 
     @property
     def idle(self) -> bool:
-        return self.listeners == 0 and not self.lines.busy and self._stop_task_done
+        return (
+            self.listeners == 0
+            and not self.lines.busy
+            and self._stop_task_done
+            and self._journal.empty  # evicting it would lose what waits for the database
+        )
+
+    @property
+    def journal_kept(self) -> int:
+        """Journal writes waiting in memory for PostgreSQL to come back."""
+        return self._journal.kept
 
     @property
     def _stop_task_done(self) -> bool:
@@ -121,6 +137,7 @@ class LiveMeeting:
 
     def close(self) -> None:
         self.lines.cancel()
+        self._journal.close()
         if self._stop_task is not None:
             self._stop_task.cancel()
 
@@ -134,7 +151,9 @@ class LiveMeeting:
 
     async def set_language(self, language: str | None) -> None:
         if language != self.state.language:
-            await self._store.set_language(self.id, language)
+            await self._journal.write(
+                lambda: self._store.set_language(self.id, language), "the meeting's language"
+            )
             self.state.language = language
 
     async def submit_line(
@@ -173,9 +192,14 @@ class LiveMeeting:
             self._require_accepting()
             if norm in self.state.recent_lines:
                 return None
+            self._check_journal_room()
             stamped = self.state.log.stamp(event)
             line_no = self.state.line_count + 1
-            await self._store.append_line(self.id, line_no, stamped, norm, pending=True)
+            await self._journal.write(
+                lambda: self._store.append_line(self.id, line_no, stamped, norm, pending=True),
+                f"line {line_no}",
+                stamped,
+            )
             self.state.log.commit(stamped)
             self.state.line_count = line_no
             self.state.recent_lines.add(norm)
@@ -229,8 +253,20 @@ class LiveMeeting:
         await self.state.log.wait_after(since, wait_s)
         events = self.state.log.after(since, limit)
         if events is None:
-            events = await self._store.events_after(self.id, since, limit)
+            events = await self._journaled_events_after(since, limit)
         return events
+
+    async def _journaled_events_after(self, since: int, limit: int) -> list[dict[str, Any]]:
+        """Events older than memory holds: the journal's, and those still waiting for it."""
+        kept = self._journal.kept_events()
+        try:
+            stored = await self._store.events_after(self.id, since, limit)
+        except Exception as exc:
+            if not is_unreachable(exc):
+                raise
+            message = "events this old are only in the journal, unreachable now; try again soon"
+            raise Refused(503, "journal_unavailable", message) from exc
+        return merge_events(stored, kept, since, limit)
 
     async def stop(self) -> None:
         async with self._lock:
@@ -239,7 +275,9 @@ class LiveMeeting:
                 raise Refused(409, "stop_in_progress", "this meeting is already stopping")
             if status == STOP_DONE:
                 raise Refused(409, "already_stopped", "this meeting has already been stopped")
-            await self._store.set_stop_status(self.id, STOP_RUNNING)
+            await self._journal.write(
+                lambda: self._store.set_stop_status(self.id, STOP_RUNNING), "the stop's start"
+            )
             self.state.stop_status = STOP_RUNNING
             self.state.stop_error = None
         self._stop_task = asyncio.create_task(self._finish_stop())
@@ -253,19 +291,37 @@ class LiveMeeting:
         if not self.state.accepting_lines:
             raise Refused(409, "meeting_stopped", "this meeting has been stopped")
 
+    def _check_journal_room(self) -> None:
+        """Refuses a new event before it is stamped when the journal is unreachable and the
+        meeting holds all it may: a clear 503, never an event accepted and then lost."""
+        try:
+            self._journal.check_room()
+        except JournalFull as exc:
+            log.warning("meeting %s: event refused, journal unreachable: %s", self.id, exc)
+            message = "the meeting's journal is unreachable and its buffer is full; try again soon"
+            raise Refused(503, "journal_unavailable", message) from exc
+
     async def _publish(
-        self, event: dict[str, Any], journal: Journal, unless: Callable[[], bool] | None = None
+        self,
+        event: dict[str, Any],
+        journal: Journal,
+        unless: Callable[[], bool] | None = None,
+        committed: Callable[[], None] | None = None,
     ) -> int | None:
         """Give the event the next seq, journal it, then show it to listeners; returns the seq.
 
-        ``unless`` is checked under the same lock, so a repeat check cannot race a publish."""
+        ``unless`` is checked and ``committed`` run under the same lock, so a repeat check
+        cannot race a publish."""
         async with self._lock:
             if unless is not None and unless():
                 return None
+            self._check_journal_room()
             stamped = self.state.log.stamp(event)
-            await journal(stamped)
-            self.state.log.commit(stamped)
             seq: int = stamped["seq"]
+            await self._journal.write(lambda: journal(stamped), f"event {seq}", stamped)
+            if committed is not None:
+                committed()
+            self.state.log.commit(stamped)
             return seq
 
     async def _publish_term(
@@ -276,10 +332,15 @@ class LiveMeeting:
 
         async def journal(stamped: dict[str, Any]) -> None:
             await self._store.append_term(self.id, tid, norm, stamped, to_glossary)
+
+        def shown() -> None:
             self.state.published[key] = event["body"]
 
         seq = await self._publish(
-            event, journal, unless=lambda: self.state.published.get(key) == event["body"]
+            event,
+            journal,
+            unless=lambda: self.state.published.get(key) == event["body"],
+            committed=shown,
         )
         if seq is not None:
             metrics.TERMS.inc(source=event["source"])
@@ -309,7 +370,15 @@ class LiveMeeting:
         for candidate in fresh:
             self.state.claimed_terms.add(normalize_term(candidate.text))
         await asyncio.gather(*(self._explain(candidate.text, text) for candidate in fresh))
-        await self._store.mark_line_done(self.id, line_no)
+        await self._journal.write(
+            lambda: self._store.mark_line_done(self.id, line_no), f"line {line_no} done"
+        )
+
+    def _journal_caught_up(self) -> None:
+        # Lines that overflowed the queue during an outage were looked for in a journal that
+        # did not have them yet: look again now that it has.
+        if self.state.accepting_lines or self.lines.busy:
+            self.lines.resume_backlog()
 
     async def _explain(self, term: str, context: str) -> None:
         norm = normalize_term(term)
@@ -327,7 +396,12 @@ class LiveMeeting:
     async def _known_explanation(self, term: str) -> dict[str, Any] | None:
         if not self._config.meetings.use_glossary:
             return None
-        entry = await self._store.glossary_entry(term_id(term))
+        try:
+            entry = await self._store.glossary_entry(term_id(term))
+        except Exception as exc:
+            # The glossary only saves asking the explainer: without it the term is still shown.
+            log.warning("glossary lookup of %r failed (%r); asking the explainer", term, exc)
+            return None
         if entry is None:
             return None
         _, domain, body = entry
@@ -360,11 +434,14 @@ class LiveMeeting:
         metrics.MEETING_LINES.observe(self.state.line_count)
         metrics.MEETING_TERMS.observe(len(self.state.published))
         meetings = self._config.meetings
+        deadline = Deadline(meetings.upsert_retry_s)
         try:
+            # The upsert reads the meeting's terms from the journal: all of them must be in it.
+            await asyncio.wait_for(self._journal.flushed(), deadline.remaining())
             upserted = await with_retries(
                 lambda: self._store.upsert_glossary(self.id),
                 classify=lambda _: Retry(),
-                deadline=Deadline(meetings.upsert_retry_s),
+                deadline=deadline,
                 max_attempts=meetings.upsert_attempts,
                 backoff_base_s=UPSERT_RETRY_BACKOFF_S,
                 max_retry_after_s=meetings.upsert_retry_s,

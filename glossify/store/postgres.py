@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
+from asyncpg.exceptions import _base as asyncpg_base
 
 from glossify import metrics
 
@@ -102,11 +103,42 @@ def _decode(value: Any) -> dict[str, Any]:
 
 UPSERT_ATTEMPTS = 3
 
-_INSERT_EVENT = "INSERT INTO glossify_event (meeting_id, seq, event) VALUES ($1, $2, $3)"
+# Journal writes are idempotent: a write whose outcome was unknown (the connection dropped
+# mid-commit) is simply made again, and one host owns a meeting, so the same seq is the same event.
+_INSERT_EVENT = (
+    "INSERT INTO glossify_event (meeting_id, seq, event) VALUES ($1, $2, $3) "
+    "ON CONFLICT (meeting_id, seq) DO NOTHING"
+)
 _UPDATE_STOP = (
     "UPDATE glossify_meeting SET stop_status = $2, upserted = $3, stop_error = $4, "
     "updated_at = now() WHERE meeting_id = $1"
 )
+
+
+# Interface errors that say something about the call, not about the connection.
+_NOT_CONNECTION_INTERFACE_ERRORS = (
+    asyncpg.ClientConfigurationError,
+    asyncpg.UnsupportedClientFeatureError,
+    asyncpg.UnsupportedServerFeatureError,
+    asyncpg_base.DataError,  # an argument that cannot be encoded
+)
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """PostgreSQL could not be reached (refused, dropped, restarting, timed out), as opposed to
+    a statement it refused: the write may or may not have happened, and doing it again later is
+    right."""
+    if isinstance(exc, _NOT_CONNECTION_INTERFACE_ERRORS):
+        return False
+    return isinstance(
+        exc,
+        OSError
+        | TimeoutError
+        | asyncpg.InterfaceError  # "connection is closed", "pool is closing"
+        | asyncpg.PostgresConnectionError  # SQLSTATE class 08
+        | asyncpg.exceptions.OperatorInterventionError  # shutting down, starting up
+        | asyncpg.exceptions.TooManyConnectionsError,
+    )
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -215,7 +247,7 @@ class Store:
             await conn.execute(_INSERT_EVENT, meeting_id, event["seq"], event)
             await conn.execute(
                 "INSERT INTO glossify_line (meeting_id, line_no, seq, norm, pending) "
-                "VALUES ($1, $2, $3, $4, $5)",
+                "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (meeting_id, line_no) DO NOTHING",
                 meeting_id,
                 line_no,
                 event["seq"],

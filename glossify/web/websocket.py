@@ -185,6 +185,12 @@ async def _pump_events(
     try:
         while True:
             result = await hosts.events_after(meeting_id, cursor, POLL_WAIT_S)
+            refused = result.get("refused")
+            if refused is not None:
+                # e.g. old events while the journal is unreachable: reconnect later with ?since=.
+                await socket.error(refused["code"], refused["message"])
+                await socket.ws.close(code=1011)
+                return
             for event in result["events"]:
                 await socket.send(event)
                 cursor = event["seq"]
