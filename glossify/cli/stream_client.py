@@ -151,6 +151,10 @@ class _Sender:
         self._stream_base = 0  # byte offset where the current connection's stream began
         self._flushed = asyncio.Event()
         self._started = 0.0
+        # Told that too much of its audio waits (an ``audio_backlog`` warning), a fast sender
+        # goes on at real time: from this (time, byte offset) on.
+        self._real_time_from: tuple[float, int] | None = None
+        self._sent_offset = 0
 
     async def run(
         self, after_audio: Callable[[StreamReport], Awaitable[None]] | None
@@ -205,6 +209,11 @@ class _Sender:
             if not self._fast:
                 due = self._started + offset / (2 * SAMPLE_RATE)
                 await asyncio.sleep(max(0.0, due - time.monotonic()))
+            elif self._real_time_from is not None:
+                since, from_offset = self._real_time_from
+                due = since + (offset - from_offset) / (2 * SAMPLE_RATE)
+                await asyncio.sleep(max(0.0, due - time.monotonic()))
+            self._sent_offset = offset
             await ws.send(self._pcm[offset : offset + frame_bytes])
         self.report.sent_seconds = time.monotonic() - self._started
         await ws.send(json.dumps({"type": "audio_end"}))
@@ -232,6 +241,8 @@ class _Sender:
                 continue
             if kind == "audio_done":
                 self._flushed.set()
+            if kind == "warning" and event.get("code") == "audio_backlog":
+                self._real_time_from = self._real_time_from or (time.monotonic(), self._sent_offset)
             self.report.events.append(event)
             if self._on_event is not None:
                 self._on_event(event)

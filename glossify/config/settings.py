@@ -64,6 +64,17 @@ class AudioConfig(Strict):
     # within this many attempts and seconds, before the sender is told what was lost.
     final_attempts: int = Field(default=4, ge=1, le=20)
     final_retry_s: float = Field(default=60.0, gt=0.0, le=600.0)
+    # Audio a sender sent that waits for its stream (the pace above, a full queue of finals):
+    # past the first bound the sender gets a `warning` event, past the second its frames are
+    # refused with an `error` event. The socket is read on either way, pings answered.
+    buffer_warn_s: float = Field(default=30.0, gt=0.0, le=3600.0)
+    buffer_max_s: float = Field(default=120.0, gt=0.0, le=3600.0)
+
+    @model_validator(mode="after")
+    def _warn_before_refusing(self) -> AudioConfig:
+        if self.buffer_max_s < self.buffer_warn_s:
+            raise ValueError("audio.buffer_max_s must be at least audio.buffer_warn_s")
+        return self
 
 
 class MeetingConfig(Strict):

@@ -45,8 +45,9 @@ def test_app_args() -> dict[str, Any]:
             "deadline_s": 20.0,
         },
         "meetings": {"shards": 2, "stop_drain_s": 30.0},
-        # Tests send recordings as fast as allowed: 8x real time keeps them quick.
-        "audio": {"max_speed": 8.0},
+        # Tests send recordings as fast as allowed: 8x real time keeps them quick. A 67 s
+        # recording sent at once stays under the backlog warning (test_backpressure.py passes it).
+        "audio": {"max_speed": 8.0, "buffer_warn_s": 75.0, "buffer_max_s": 300.0},
         # Small enough for tests/serve/test_access.py to reach; every test connects from 127.0.0.1.
         "auth": {
             "quotas": {

@@ -95,10 +95,15 @@ export class SpeakerPanel {
     this.uplink.pause();
   }
 
-  /** This connection's replies: audio_done, and refusals of its audio. */
+  /** This connection's replies: audio_done, warnings and refusals of its audio. */
   onReply(message) {
     if (message.type === "audio_done") {
       this.#drained?.();
+      return;
+    }
+    if (message.type === "warning") {
+      // audio_backlog: the server is behind with this microphone's audio; nothing is lost yet.
+      say(this.status, message.message, "warn");
       return;
     }
     if (message.type !== "error") return;
