@@ -88,6 +88,11 @@ def _refused(exc: Refused) -> dict[str, Any]:
     return {"refused": {**refused, "retry_after_s": exc.retry_after_s}}
 
 
+def _journal_unavailable(context: str) -> Refused:
+    message = f"{context}, but its journal cannot be read right now; try again soon"
+    return Refused(503, "journal_unavailable", message)
+
+
 class MeetingHost:
     def __init__(self, shard: int, config_json: str) -> None:
         self._shard = shard
@@ -154,7 +159,12 @@ class MeetingHost:
             async with lock:
                 meeting = self._meetings.get(meeting_id)
                 if meeting is None:
-                    meeting = await self._load(store, meeting_id, create)
+                    try:
+                        meeting = await self._load(store, meeting_id, create)
+                    except Exception as exc:
+                        if not is_unreachable(exc):
+                            raise
+                        raise _journal_unavailable("this meeting is not in memory") from exc
             self._loading.pop(meeting_id, None)
         if meeting is not None:
             meeting.touch()
@@ -366,7 +376,12 @@ class MeetingHost:
         except Refused as exc:
             return _refused(exc)
         assert self._store is not None
-        items = await read(self._store, meeting_id, after, limit)
+        try:
+            items = await read(self._store, meeting_id, after, limit)
+        except Exception as exc:
+            if not is_unreachable(exc):
+                raise
+            return _refused(_journal_unavailable("the meeting goes on"))
         # A full page may have more after it: the client asks again with after=next_after.
         next_after = items[-1]["seq"] if len(items) == limit else None
         return {"meeting_id": meeting_id, key: items, "next_after": next_after}

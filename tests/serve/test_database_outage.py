@@ -111,6 +111,9 @@ async def test_a_30_s_outage_mid_meeting_loses_and_repeats_nothing(
         assert health["status"] == "degraded"
         assert health["store"]["state"] == "failing" and health["store"]["journal_kept"] > 0
         assert "postgres" not in str(health).lower()
+        # Reads of the journal itself say why they cannot answer.
+        unread = await http.get(f"/meeting/{mid}/transcript")
+        assert unread.status_code == 503 and unread.json()["code"] == "journal_unavailable"
         await asyncio.sleep(max(0.0, OUTAGE_S - (time.monotonic() - down_at)))
 
         await asyncio.to_thread(database.come_back)
@@ -173,6 +176,7 @@ async def test_an_outage_during_the_stop_ends_done_once_the_database_is_back(
         status = (await http.get(f"/meeting/{mid}/stop/status")).json()
         assert status["status"] in ("running", "error"), status
         await asyncio.to_thread(database.come_back)
+        back_at = time.monotonic()
 
         async def stop_status() -> dict[str, Any]:
             answer: dict[str, Any] = (await http.get(f"/meeting/{mid}/stop/status")).json()
@@ -181,13 +185,19 @@ async def test_an_outage_during_the_stop_ends_done_once_the_database_is_back(
         ended = await poll_until(
             stop_status, lambda s: s["status"] in ("done", "error"), within=180
         )
+        stops = 1
         if ended["status"] == "error":
             # A stop that ended in error may be asked for again.
+            stops += 1
             assert (await http.post(f"/meeting/{mid}/stop")).status_code == 202
             ended = await poll_until(
                 stop_status, lambda s: s["status"] in ("done", "error"), within=180
             )
         assert ended == {"status": "done", "upserted": 2, "error": None}
+        print(
+            f"\npostgres outage during the stop: done {time.monotonic() - back_at:.1f} s after "
+            f"the database came back, after {stops} /stop"
+        )
         await listener.wait_for(lambda events: events[-1]["type"] == "upsert_done")
     assert len(listener.of_type("upsert_done")) == 1
     conn = await asyncpg.connect(database.direct_url)

@@ -1,0 +1,92 @@
+"""A live meeting on a real PostgreSQL that goes away and comes back (through a proxy the test
+takes down): the meeting goes on, is never evicted while writes wait, and its journal ends up
+complete, in order, each event once. No Ray: the Serve version is
+tests/serve/test_database_outage.py."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable
+from typing import Any
+
+import asyncpg
+import pytest
+
+from glossify.meetings.live import Refused
+from glossify.meetings.state import STOP_DONE
+from glossify.terms.candidates import Candidate
+from tests.meetings.test_stop_outage import NoBackends, live_meeting
+from tests.serve.apps import CuttableDatabase
+from tests.serve.clients import poll_until
+
+ACRONYM = re.compile(r"\b[A-Z]{3,6}\b")
+
+
+class AcronymBackends(NoBackends):
+    """Finds the acronyms of a line and explains each, as the remote backends would."""
+
+    async def detect(self, text: str, language: str | None) -> list[Candidate]:
+        return [Candidate(m.group(0), "Skill", 0.9, m.start()) for m in ACRONYM.finditer(text)]
+
+    async def explain(self, term: str, context: str, language: str | None) -> dict[str, Any]:
+        return {"domain": "Testing", "body": f"{term} explained.", "source": "local"}
+
+
+async def until(condition: Callable[[], bool], within: float = 30.0) -> None:
+    async def check() -> bool:
+        return condition()
+
+    await poll_until(check, bool, within)
+
+
+async def test_a_meeting_goes_on_while_postgres_is_away_and_its_journal_catches_up(
+    database_url: str,
+) -> None:
+    settings = {"events_in_memory": 10, "journal_buffer_events": 200}
+    with CuttableDatabase(database_url) as database:
+        meeting, store = await live_meeting(database.url, settings, AcronymBackends())
+        try:
+            lines = [f"The Q{chr(65 + n)}X figures are late." for n in range(12)]
+            for line in lines[:2]:
+                await meeting.submit_line(line, is_final=True, timestamp=None, speaker=None)
+            await until(lambda: not meeting.lines.busy)
+
+            await asyncio.to_thread(database.go_down)
+            for line in lines[2:]:
+                seq = await meeting.submit_line(line, is_final=True, timestamp=None, speaker=None)
+                assert seq is not None
+            await until(lambda: len(meeting.state.published) == len(lines))
+            assert meeting.journal_kept > 0 and not meeting.idle
+            # Older than memory holds, and the journal cannot be read: a clear refusal.
+            with pytest.raises(Refused) as refused:
+                await meeting.events_after(0, 100, 0)
+            assert (refused.value.status, refused.value.code) == (503, "journal_unavailable")
+            shown = meeting.state.log.recent()
+
+            await asyncio.to_thread(database.come_back)
+            await until(lambda: meeting.journal_kept == 0)
+            replay = await meeting.events_after(0, 100, 0)
+            assert [e["seq"] for e in replay] == list(range(1, len(replay) + 1))
+            assert replay[-len(shown) :] == shown
+            assert [e["text"] for e in replay if e["type"] == "transcript"] == lines
+            assert sorted(e["entity"] for e in replay if e["type"] == "terms") == sorted(
+                ACRONYM.search(line).group(0)
+                for line in lines  # type: ignore[union-attr]
+            )
+            conn = await asyncpg.connect(database.direct_url)
+            try:
+                pending = await conn.fetchval(
+                    "SELECT count(*) FROM glossify_line WHERE meeting_id = $1 AND pending",
+                    meeting.id,
+                )
+            finally:
+                await conn.close()
+            assert pending == 0
+            await meeting.stop()
+            async with asyncio.timeout(30):
+                await meeting.stop_finished()
+            assert meeting.state.stop_status == STOP_DONE
+        finally:
+            meeting.close()
+            await store.close()
