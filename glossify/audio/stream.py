@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from glossify import metrics
+from glossify.audio.context_prompt import context_tail
 from glossify.audio.pace import RealTimePace
 from glossify.audio.partial_pacing import PartialPacer
 from glossify.audio.pcm import AudioFormat, PcmStream
@@ -87,6 +88,8 @@ class AudioStream:
         # Start time of the newest utterance whose final has been queued.
         self._finalised_start = float("-inf")
         self._hotwords: tuple[float, tuple[str, ...], str | None] = (float("-inf"), (), None)
+        # The end of this stream's finals so far: the next utterance is heard after it.
+        self._context = ""
         self.finals_entered = 0
         # Seq of the newest line this stream entered: audio_done waits until it was delivered.
         self.last_seq = 0
@@ -143,6 +146,7 @@ class AudioStream:
             audio=utterance.audio,
             language=self._language or language,
             hotwords=hotwords,
+            context=self._context,
             final=final,
         )
 
@@ -171,6 +175,9 @@ class AudioStream:
                 await self._reply(error_event("not_transcribed", message))
             else:
                 if result.text:
+                    self._context = context_tail(
+                        self._context, result.text, self._config.context_prompt_chars
+                    )
                     await self._enter(utterance, result.text, final=True, detected=detected)
                     self.finals_entered += 1
             # Everything up to here is settled: a sender that reconnects resumes from it.

@@ -40,6 +40,9 @@ RETRY_EXTRA_MARGIN_S = 2.0
 # Whisper's decoder has 448 positions for prompt and output together; the prompt may use half.
 _DECODER_POSITIONS = 448
 _MAX_PROMPT_TOKENS = _DECODER_POSITIONS // 2 - 1
+# Prompts of different lengths cannot share a decoder call (see `transcribe_batch`); context
+# tokens are cut to a multiple of this so that streams' prompts mostly line up.
+CONTEXT_TOKEN_STEP = 16
 # Output budget per second of audio. Fast speech is ~5 tokens/s in English and up to ~12 in
 # Japanese; a window that needs more is looping, and one looping item holds up its whole batch.
 _TOKENS_PER_SECOND = 12
@@ -72,6 +75,23 @@ def hotword_text(hotwords: tuple[str, ...], max_chars: int) -> str:
     return line
 
 
+def previous_text(
+    hint: list[int], context: list[int], *, budget: int = _MAX_PROMPT_TOKENS
+) -> list[int]:
+    """The previous-text prompt: the hotword tokens, then the newest context tokens that fit.
+
+    The context goes last, next to <|startoftranscript|>, because it is what was said just
+    before (faster-whisper orders `hotwords` and `initial_prompt` the same way). A context of
+    `CONTEXT_TOKEN_STEP` tokens or more is cut to a whole multiple of it, oldest tokens first:
+    streams of one meeting then mostly share a prompt length and so one decoder call.
+    """
+    hint = hint[:budget]
+    room = min(len(context), budget - len(hint))
+    if room >= CONTEXT_TOKEN_STEP:
+        room -= room % CONTEXT_TOKEN_STEP
+    return [*hint, *context[len(context) - room :]] if room > 0 else hint
+
+
 def average_logprob(score: float, token_count: int) -> float:
     """Mean log-probability per token, end-of-text included, from CTranslate2's score.
 
@@ -93,7 +113,7 @@ def _encoder_frames(longest_samples: int, margin_s: float) -> int:
 
 
 def _same_length_groups(hints: list[list[int]]) -> list[list[int]]:
-    """Request indexes grouped by hotword-prompt length, each group in request order."""
+    """Request indexes grouped by previous-text prompt length, each group in request order."""
     groups: dict[int, list[int]] = {}
     for index, hint in enumerate(hints):
         groups.setdefault(len(hint), []).append(index)
@@ -144,10 +164,11 @@ class SpeechEngine:
         """One result per request, in order.
 
         The whole batch shares one encoder pass and one language detection. The decoder runs
-        once per distinct hotword-prompt length: CTranslate2 needs <|startoftranscript|> at
-        the same position in every prompt of a generate call, and padding the shorter hotword
-        lists to line them up changed what Whisper heard (WER 0.08 -> 0.15..0.87 on the dev
-        meeting). Streams of one meeting share its hotwords, so they share one decode.
+        once per distinct previous-text length (hotwords plus context): CTranslate2 needs
+        <|startoftranscript|> at the same position in every prompt of a generate call, and
+        padding the shorter hotword lists to line them up changed what Whisper heard (WER 0.08
+        -> 0.15..0.87 on the dev meeting). Streams of one meeting share its hotwords, and their
+        contexts are cut to a common step (`previous_text`), so they mostly share one decode.
         """
         if not requests:
             return []
@@ -175,7 +196,7 @@ class SpeechEngine:
         audios = [check_audio(request.audio) for request in requests]
         for request in requests:
             self._check_language(request.language)
-        hints = [self._hotword_tokens(request.hotwords) for request in requests]
+        hints = [self._previous_text(request) for request in requests]
         groups = _same_length_groups(hints)
         encoded = self._encode(audios, movable=len(groups) > 1, margin_s=margin_s)
         languages = self._languages(requests, encoded)
@@ -257,6 +278,13 @@ class SpeechEngine:
         # The tokenizer's vocabulary is the same for every language, so any instance will do.
         tokens: list[int] = self._tokenizer("en").encode(" " + line)
         return tokens[:_MAX_PROMPT_TOKENS]
+
+    def _previous_text(self, request: SpeechRequest) -> list[int]:
+        hint = self._hotword_tokens(request.hotwords)
+        context = request.context.strip()
+        if not context:
+            return hint
+        return previous_text(hint, self._tokenizer("en").encode(" " + context))
 
     def _prompt(self, language: str, hint: list[int]) -> list[int]:
         tokenizer = self._tokenizer(language)

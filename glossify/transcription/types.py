@@ -17,6 +17,9 @@ class SpeechRequest:
     audio: np.ndarray  # float32 mono 16 kHz, at most 30 s
     language: str | None = None  # None: detect it
     hotwords: tuple[str, ...] = ()  # the meeting's known jargon, to bias spelling
+    # The stream's latest final words: Whisper's previous-text prompt, after the hotwords, so
+    # a short utterance after a pause is heard as the sentence's continuation.
+    context: str = ""
     final: bool = True  # partials and finals decode alike; the caller schedules them
 
 

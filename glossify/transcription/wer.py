@@ -1,4 +1,4 @@
-"""Word error rate, for tests and benchmarks of the transcriber.
+"""Word and character error rates, for tests and benchmarks of the transcriber.
 
 Texts are compared as lowercase words without punctuation, so that Whisper's choice of commas
 and capitals does not count as an error while every wrong, missing or extra word does.
@@ -41,6 +41,15 @@ def edit_distance(reference: Sequence[str], hypothesis: Sequence[str]) -> int:
 def wer(reference: str, hypothesis: str) -> float:
     """Word errors per reference word; with an empty reference, 1.0 for any output at all."""
     ref, hyp = words(reference), words(hypothesis)
+    if not ref:
+        return float(bool(hyp))
+    return edit_distance(ref, hyp) / len(ref)
+
+
+def cer(reference: str, hypothesis: str) -> float:
+    """Character errors per reference character, spaces and punctuation left out: for scripts
+    such as Korean, whose spacing Whisper often chooses differently from the writer."""
+    ref, hyp = "".join(words(reference)), "".join(words(hypothesis))
     if not ref:
         return float(bool(hyp))
     return edit_distance(ref, hyp) / len(ref)

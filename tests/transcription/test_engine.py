@@ -18,11 +18,13 @@ from faster_whisper import decode_audio
 
 from glossify.transcription import engine as speech
 from glossify.transcription.engine import (
+    CONTEXT_TOKEN_STEP,
     WINDOW_FRAMES,
     SpeechEngine,
     _looks_derailed,
     average_logprob,
     hotword_text,
+    previous_text,
 )
 from glossify.transcription.types import MAX_SAMPLES, SAMPLE_RATE, SpeechRequest, SpeechResult
 from glossify.transcription.wer import edit_distance, wer, words
@@ -178,6 +180,27 @@ def test_hotwords_are_joined_and_cut_at_whole_words() -> None:
     assert hotword_text((), 400) == ""
 
 
+def test_the_previous_text_is_hotwords_then_the_newest_context() -> None:
+    hint, context = [1, 2, 3], list(range(100, 110))
+    assert previous_text(hint, context) == [1, 2, 3, *context]
+    assert previous_text([], context) == context
+    assert previous_text(hint, []) == hint
+    # Over the budget, the hotwords stay and the context loses its oldest tokens.
+    assert previous_text(hint, context, budget=8) == [1, 2, 3, 105, 106, 107, 108, 109]
+    assert previous_text(list(range(20)), context, budget=8) == list(range(8))
+
+
+def test_long_contexts_are_cut_to_a_common_step() -> None:
+    step = CONTEXT_TOKEN_STEP
+    # Two streams of one meeting, whose contexts differ by a few tokens, line up.
+    one = previous_text([7, 8], list(range(step * 2 + 3)))
+    other = previous_text([7, 8], list(range(1000, 1000 + step * 2 + 11)))
+    assert len(one) == len(other) == 2 + step * 2
+    assert one[-1] == step * 2 + 2  # the newest token is always kept
+    # A short context, early in a stream, goes whole.
+    assert len(previous_text([], list(range(step - 1)))) == step - 1
+
+
 def test_average_logprob_counts_the_end_token() -> None:
     # CTranslate2's score is the log-prob sum over the length; the end token adds one.
     assert average_logprob(-0.5, 3) == pytest.approx(-1.5 / 4)
@@ -316,6 +339,21 @@ def test_hotwords_fix_the_spelling_of_jargon(
     assert "CPK" in hinted.text
     # Each item gets its own prompt: the plain one is not biased by its neighbour's hotwords.
     assert "Kubernetes" not in plain.text, plain.text
+
+
+def test_the_context_reaches_the_model(engine: SpeechEngine, jfk: np.ndarray) -> None:
+    # "what your country can do for you", cut out of the sentence it continues.
+    fragment = seconds(jfk, 5.3, 7.7)
+    alone, heard_after = engine.transcribe_batch(
+        [
+            SpeechRequest(fragment, language="en"),
+            SpeechRequest(fragment, language="en", context="And so my fellow Americans, ask not"),
+        ]
+    )
+    assert words(alone.text) == words(heard_after.text) == words("what your country can do for you")
+    # Alone it is a sentence of its own; after the earlier words, their continuation.
+    assert alone.text.strip()[0] == "W", alone.text
+    assert heard_after.text.strip()[0] == "w", heard_after.text
 
 
 def test_a_trimmed_encoder_window_still_transcribes(
