@@ -7,8 +7,9 @@ goes through `filter_candidates(..., rules)` exactly as in production.
 
 Terms match case-insensitively on `normalize_term`. Recall = gold terms found / gold terms;
 precision = predicted terms in gold or acceptable / predicted terms (micro-averaged). Scores are
-given overall, per field (`domains`, keyed by `field`, else `domain`), per language, and per kind
-of gold term (recall only: a prediction has no kind, so precision is not defined per kind).
+given overall, per field (`domains`, keyed by `field`, else `domain`), per language, per language
+and field (`language_fields`, keyed "en/finance"), and per kind of gold term (recall only: a
+prediction has no kind, so precision is not defined per kind).
 """
 
 from __future__ import annotations
@@ -95,7 +96,12 @@ def evaluate(
     """Run the detector and the production filter on every row and score the result."""
     rules = rules or FilterRules()
     totals = dict.fromkeys(COUNTS, 0)
-    groups: dict[str, dict[str, dict[str, int]]] = {"domains": {}, "languages": {}, "kinds": {}}
+    groups: dict[str, dict[str, dict[str, int]]] = {
+        "domains": {},
+        "languages": {},
+        "language_fields": {},
+        "kinds": {},
+    }
     details: list[dict[str, Any]] = []
     for index, row in enumerate(rows):
         language = row.get("language", "en")
@@ -105,6 +111,7 @@ def evaluate(
         group = row_group(row)
         _add(groups["domains"], group, result)
         _add(groups["languages"], str(language), result)
+        _add(groups["language_fields"], f"{language}/{group}", result)
         for kind, counts in _kind_counts(row, result["misses"]).items():
             _add(groups["kinds"], kind, counts)
         for key in COUNTS:
@@ -124,6 +131,9 @@ def evaluate(
         "overall": _score(totals),
         "domains": {name: _score(c) for name, c in sorted(groups["domains"].items())},
         "languages": {name: _score(c) for name, c in sorted(groups["languages"].items())},
+        "language_fields": {
+            name: _score(c) for name, c in sorted(groups["language_fields"].items())
+        },
         "kinds": {name: _kind_score(c) for name, c in sorted(groups["kinds"].items())},
         "rows": details,
     }

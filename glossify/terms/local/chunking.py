@@ -4,20 +4,25 @@ Everything up to the last determiner or possessive belongs to the phrase, not th
 bare numbers and units ("115 percent", "five percent CPU"), situational adjectives (new, idle,
 custom) and comparatives. A generic head ("team", "issue") or a meeting's kind ("sync",
 "standup") adds nothing, so its modifiers may stand alone ("rebalancing issue" ->
-"rebalancing", "ML sync" -> "ML"). A carrier head ("effects", "path", "column", "app") adds
-nothing to a term before it either: "noisy neighbor effects" -> "noisy neighbor", "RDS fleet"
--> "RDS"; but a two-word compound of common words keeps its head ("side effects"), since the
-modifier alone would be no term. A chunk that extends a known field term by one common word
-that is no term head ("going concern language") is cut back to the known term. Shift names
-("the night shift", "B shift") are schedules, not terms: the chunk is dropped.
+"rebalancing", "ML sync" -> "ML"). A carrier head ("effects", "path", "column", "step", "run")
+adds nothing to a term before it either: "noisy neighbor effects" -> "noisy neighbor", "RDS
+fleet" -> "RDS", "retrieval step" -> "retrieval"; but a two-word compound of common words keeps
+its head ("side effects"), since the modifier alone would be no term. A chunk that extends a
+known field term by one common word that is no term head ("going concern language") is cut
+back to the known term. Shift names ("the night shift", "B shift", "the day shift lead") are
+schedules, not terms: the chunk is dropped. A leading duration ("four-year", "multi-year") is
+trimmed like a count, while an ordinal before a noun compound stays ("first article
+inspection").
 """
 
 from __future__ import annotations
 
 from spacy.tokens import Token
 
+from glossify.terms.local.hyphenated import is_span_of_time
 from glossify.terms.local.lexicon import (
     CARRIER_NOUNS,
+    COMMON_ABBREVIATIONS,
     GENERIC_NOUNS,
     MEETING_NOUNS,
     SHIFT_MODIFIERS,
@@ -29,6 +34,7 @@ from glossify.terms.local.lexicon import (
 )
 from glossify.terms.local.tokens import is_count, is_mistagged_verb, is_strong_form
 
+ORDINALS = frozenset({"first", "second", "third", "single", "double", "triple"})
 # Parts of speech that belong to the phrase around a term, never to the term.
 FUNCTION_POS = frozenset({"DET", "PRON", "PART", "PUNCT", "ADP", "CCONJ", "ADV", "SYM"})
 
@@ -50,9 +56,9 @@ def trim_chunk(
         return []
     while len(tokens) > 1 and tokens[-1].lower_ in GENERIC_NOUNS | MEETING_NOUNS:
         tokens = tokens[:-1]
-    while tokens and strip_leading(tokens[0], names):
+    while tokens and strip_leading(tokens[0], names) and not _ordinal_compound(tokens):
         tokens = tokens[1:]
-    while _carrier_head(tokens, names):
+    while _carrier_head(tokens, names, rare_zipf):
         tokens = tokens[:-1]
     if len(tokens) > 1 and _extends_known(tokens, known, rare_zipf):
         tokens = tokens[:-1]
@@ -67,28 +73,44 @@ def _extends_known(tokens: list[Token], known: KnownSpans, rare_zipf: float) -> 
     return (tokens[0].idx, before.idx + len(before.text)) in known
 
 
-def _is_shift_name(tokens: list[Token]) -> bool:
-    """ "the night shift", "B shift", "second shift": a schedule, not a term."""
-    if len(tokens) < 2 or tokens[-1].lower_ not in SHIFT_NOUNS:
+def _ordinal_compound(tokens: list[Token]) -> bool:
+    """ "first article inspection", "first pass yield": an ordinal before a noun compound is
+    part of the term (before a single noun it only counts: "the first release")."""
+    if len(tokens) < 3 or tokens[0].lower_ not in ORDINALS:
         return False
-    return all(t.lower_ in SHIFT_MODIFIERS or t.like_num for t in tokens[:-1])
+    return all(t.pos_ == "NOUN" for t in tokens[1:])
 
 
-def _carrier_head(tokens: list[Token], names: NameRuns) -> bool:
+def _is_shift_name(tokens: list[Token]) -> bool:
+    """ "the night shift", "B shift", "second shift" (and "the day shift lead"): a schedule
+    and the people on it, not a term."""
+    for k, token in enumerate(tokens[1:], start=1):
+        if token.lower_ in SHIFT_NOUNS:
+            return all(t.lower_ in SHIFT_MODIFIERS or t.like_num for t in tokens[:k])
+    return False
+
+
+def _carrier_head(tokens: list[Token], names: NameRuns, rare_zipf: float) -> bool:
     if len(tokens) < 2 or tokens[-1].lower_ not in CARRIER_NOUNS:
         return False
     modifier = tokens[-2]
-    return len(tokens) >= 3 or is_strong_form(modifier) or modifier.i in names
+    # "the retrieval step": a rare modifier is a term on its own, the carrier adds nothing.
+    rare = modifier.is_alpha and noun_rarity(modifier) < rare_zipf
+    return len(tokens) >= 3 or is_strong_form(modifier) or modifier.i in names or rare
 
 
 def strip_leading(token: Token, names: NameRuns) -> bool:
     if token.pos_ in FUNCTION_POS:
         # A merged hyphenated word keeps the tag of its last part only ("on-call": ADP).
         return "-" not in token.text
+    if is_span_of_time(token.text):
+        return True  # "a four-year vesting schedule", "multi-year deals": a duration
     if is_count(token) or token.lower_ in UNIT_WORDS:
         # "two epochs", "115 percent", "five percent CPU": the count is not part of the term
         # ("Six Sigma" is protected because its number word belongs to a name run).
         return token.i not in names
+    if token.text in COMMON_ABBREVIATIONS:
+        return True  # "EU data", "US customers": a place, not part of a term
     if token.lower_ in SITUATIONAL_ADJECTIVES or token.tag_ in {"JJR", "JJS"}:
         return True  # "stronger regularization": comparisons describe, they don't classify
     # A dropped name ("the London office", "Jennifer's team") leaves the common noun.

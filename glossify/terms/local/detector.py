@@ -41,11 +41,17 @@ Rules, and why they exist:
 * Numbered methods ("5 Whys", "8 Wastes"): a number followed by a capitalised word mid-sentence.
 
 More rule families live in their own modules: glued codes, metrics at K, standards and
-one-capital abbreviations (`patterns`: P&L, 401(k), 1:1s, "MRR at 10", ISO 9001, Cpk); jargon
-verbs (`verbs`: rebase, titrate, failed over); prepositional terms (`phrases`: span of control,
-Definition of Done); chunk trimming and its precision rules (`chunking`: carrier heads, shift
-names, meeting kinds); field phrases and products found as said (`fields`, matched by
-`glossify.terms.gazetteer`), after which a candidate that cuts a known term in half is dropped.
+one-capital abbreviations (`patterns`: P&L, 401(k), 1:1s, "MRR at 10", ISO 9001, Cpk; with
+`tokens`: hyphenated codes such as 10-K and H-1B, and 5S, 7B); jargon verbs (`verbs`: rebase,
+titrate, failed over, "true it up", and fairly rare verbs done to a thing: "prune the model");
+prepositional terms (`phrases`: span of control, Definition of Done); hyphenated and slashed
+words said on their own (`hyphenated`: on-call, non-compete, mg/kg); chunk trimming and its
+precision rules (`chunking`: carrier heads, shift names, meeting kinds, durations); context
+(`context`: meetings and occasions by the verb they go with, colleagues as subjects, dates
+inside names, NER's people, places and numbers); field phrases and products found as said
+(`fields`, matched by `glossify.terms.gazetteer`), after which a candidate that cuts a known
+term in half is dropped. Compounds the parser left out of every noun chunk (because it read the
+verb after them as a noun: "so the cron job fires") are chunked from the tags.
 
 Korean lines (language "ko", or Hangul in a line whose language is not given) go to
 `korean.KoreanTermDetector` (kiwipiepy); other languages return no candidates.
@@ -63,12 +69,21 @@ from glossify.terms.candidates import Candidate
 from glossify.terms.gazetteer import GlossaryGazetteer
 from glossify.terms.local.chunking import KnownSpans, NameRuns, leading_name, trim_chunk
 from glossify.terms.local.collector import Collector
+from glossify.terms.local.context import (
+    event_phrases,
+    has_calendar_word,
+    is_subject_colleague,
+    non_jargon_entities,
+)
 from glossify.terms.local.fields import FIELD_PHRASES, FIELD_PRODUCTS
+from glossify.terms.local.hyphenated import hyphenated_terms
 from glossify.terms.local.korean import KoreanTermDetector, has_hangul
 from glossify.terms.local.lexicon import (
     CODENAME_HEADS,
     GENERIC_NOUNS,
+    MEETING_NOUNS,
     NUMBER_WORDS,
+    SHIFT_NOUNS,
     SITE_NOUNS,
     is_english,
     is_korean,
@@ -76,6 +91,7 @@ from glossify.terms.local.lexicon import (
     zipf,
 )
 from glossify.terms.local.patterns import (
+    is_glued_code,
     is_mixed_case_abbreviation,
     merge_glued_codes,
     metrics_at_k,
@@ -84,10 +100,8 @@ from glossify.terms.local.patterns import (
 from glossify.terms.local.phrases import prepositional_terms
 from glossify.terms.local.tokens import (
     NUMBER_LABELS,
-    PERIOD_CODE,
     PLACE_LABELS,
     TIME_AND_AMOUNT_LABELS,
-    chunk_segments,
     entity_labels,
     is_acronym_token,
     is_camel_case,
@@ -102,25 +116,17 @@ from glossify.terms.local.tokens import (
     is_strong_acronym,
     is_strong_form,
     merge_joined_tokens,
+    noun_chunk_segments,
     span_text,
+    unchunked_compounds,
 )
-from glossify.terms.local.verbs import is_field_verb, jargon_verbs, verb_rarity
+from glossify.terms.local.verbs import (
+    is_field_verb,
+    jargon_verbs,
+    split_phrasal_verbs,
+    verb_rarity,
+)
 
-# spaCy entity labels that are not jargon, with the category the filter will drop them by.
-_NON_JARGON_CATEGORY: dict[str, str] = {
-    "PERSON": "Person",
-    "GPE": "Location",
-    "LOC": "Location",
-    "FAC": "Location",
-    "NORP": "Location",
-    "DATE": "DateTime",
-    "TIME": "DateTime",
-    "CARDINAL": "Quantity",
-    "ORDINAL": "Quantity",
-    "QUANTITY": "Quantity",
-    "MONEY": "Quantity",
-    "PERCENT": "Quantity",
-}
 # CamelCase that is a surname (McDonald, DeShawn) rather than a product.
 _NAME_PREFIX = re.compile(r"^(?:Mc|Mac|De|Di|La|Le|Van|Von)[A-Z]")
 # "5 Whys", "8 Wastes": a small number, then a capitalised word.
@@ -128,6 +134,11 @@ _NUMBERED_METHOD = re.compile(r"(?<![\w.])\d{1,2} [A-Z][a-z]{2,}\b")
 # Established multi-word terms of the fields, found as said (plural, hyphen/space variants).
 FIELD_GAZETTEER = GlossaryGazetteer(FIELD_PHRASES)
 FIELD_PRODUCTS_GAZETTEER = GlossaryGazetteer(FIELD_PRODUCTS)
+
+
+def _separate_forms(lead: list[Token]) -> bool:
+    """ "B2B SaaS pricing": two acronyms or codes in a row are separate terms, not one unit."""
+    return len(lead) > 1 and all(is_strong_form(t) for t in lead)
 
 
 class LocalTermDetector:
@@ -158,16 +169,18 @@ class LocalTermDetector:
         if not shouting:
             self._strong_tokens(doc, out)
         for run, keep in names.values():
-            if keep and not (len(run) == 1 and is_strong_form(run[0])):
+            # A run of acronyms and codes ("B2B SaaS") is separate terms, each found alone.
+            if keep and not all(is_strong_form(t) for t in run):
                 out.add(span_text(run), self._name_category(run), 0.8, run[0].idx)
-        for chunk in doc.noun_chunks:
-            for segment in chunk_segments(chunk):
-                self._chunk(segment, names, known_spans, out)
+        for segment in [*noun_chunk_segments(doc), *unchunked_compounds(doc)]:
+            self._chunk(segment, names, known_spans, out)
         self._rare_activities(doc, out)
         self._numbered_methods(doc, out)
         metrics_at_k(doc, out)
         standards(doc, out, is_strong_acronym)
         jargon_verbs(doc, out, self.rare_zipf)
+        split_phrasal_verbs(doc, out)
+        hyphenated_terms(doc, out)
         prepositional_terms(doc, out)
         for match in known:
             # Inside a longer compound ("feature flag rollout") the compound is the term.
@@ -177,7 +190,9 @@ class LocalTermDetector:
             if product.text[:1].isupper():
                 out.add(product.text, "Product", 0.85, product.start)
         out.drop_straddling(known_spans)  # "liability cap" of "limitation of liability cap"
-        self._non_jargon_entities(doc, out)
+        for event in event_phrases(doc):
+            out.veto(event.text)  # "the pipeline review got moved": a meeting, not a term
+        non_jargon_entities(doc, out)
         return out.result()
 
     def rarity_confidence(self, word: str) -> float:
@@ -197,8 +212,10 @@ class LocalTermDetector:
                 continue
             standalone = not is_noun_modifier(token)
             if is_code(text):
-                # "p99 latency": a code is glossed together with the noun it modifies.
-                if standalone:
+                # "p99 latency", "a 7B model": a code before a noun is glossed with it (by the
+                # chunk rules) and alone, since the code is the part a listener may not know;
+                # a glued code ("401(k) match") names its compound and is glossed with it only.
+                if standalone or not is_glued_code(text):
                     out.add(text, "Skill", 0.85, token.idx)
             elif is_camel_case(text):
                 if "PERSON" in labels and _NAME_PREFIX.match(text):
@@ -253,13 +270,17 @@ class LocalTermDetector:
         if all(is_strong_form(t) for t in run) or any(is_camel_case(t.text) for t in run):
             return True
         last = run[-1]
-        if is_in_person_slot(last):
+        if is_in_person_slot(last) or is_subject_colleague(run, labels):
             return False
+        if has_calendar_word(run):
+            return False  # "Black Friday": a date
         following = last.doc[last.i + 1] if last.i + 1 < len(last.doc) else None
         classifier = False  # does the name classify the common noun after it?
         if following is not None and is_noun_modifier(last) and is_common_noun(following):
-            if {following.lower_, last.head.lower_} & (SITE_NOUNS | CODENAME_HEADS):
-                # "the Monterrey plant": a place; "the Atlas project": a code name.
+            # The nouns it modifies, up to their head ("the Austin data center team").
+            modified = {t.lower_ for t in last.doc[last.i + 1 : max(last.head.i, last.i + 1) + 1]}
+            if modified & (SITE_NOUNS | CODENAME_HEADS | SHIFT_NOUNS):
+                # "the Monterrey plant": a place; "the Atlas project": a code name; "Day shift".
                 return False
             classifier = True
         if "PERSON" in labels or (labels and labels <= NUMBER_LABELS):
@@ -299,7 +320,7 @@ class LocalTermDetector:
         elif len(rest) >= 2:
             # "Kafka consumer lag": the name and the compound are glossed separately.
             self._compound(rest, out)
-        elif len(rest) == 1 and is_common_noun(rest[0]):
+        elif len(rest) == 1 and is_common_noun(rest[0]) and not _separate_forms(lead):
             # "Docker image", "CI pipeline", "North Star metric": name + one noun is a unit.
             category = "Skill" if all(is_strong_form(t) for t in lead) else "Product"
             out.add(span_text(tokens), category, 0.75, tokens[0].idx)
@@ -336,7 +357,8 @@ class LocalTermDetector:
             or token.tag_ == "VBG"
             or (token.pos_ == "ADJ" and zipf(text) < self.very_rare_zipf)
         )
-        if token.lower_ in GENERIC_NOUNS or is_strong_form(token) or not nominal:
+        generic = token.lower_ in GENERIC_NOUNS | MEETING_NOUNS  # "the standup ran long"
+        if generic or is_strong_form(token) or not nominal:
             return  # strong forms and names are handled on their own
         if "-" in text:
             self._hyphenated(token, out)
@@ -370,16 +392,6 @@ class LocalTermDetector:
             span = doc.char_span(match.start(), match.end(), alignment_mode="expand")
             if span is None or entity_labels(span) & (PLACE_LABELS | TIME_AND_AMOUNT_LABELS):
                 continue  # "5 March", "3 Boston ..." are dates and places
+            if span.start > 0 and is_acronym_token(doc[span.start - 1].text):
+                continue  # "SOC 2 Type II": the number belongs to a standard
             out.add(match.group(0), "Skill", 0.8, match.start())
-
-    @staticmethod
-    def _non_jargon_entities(doc: Doc, out: Collector) -> None:
-        """People, places, dates and numbers, labelled so that the filter drops them."""
-        for ent in doc.ents:
-            category = _NON_JARGON_CATEGORY.get(ent.label_)
-            if all(PERIOD_CODE.match(t.text) for t in ent):
-                category = "DateTime"  # "Q3" is a quarter, whatever NER guessed
-            # Skip spans already claimed as jargon (an acronym spaCy called a PERSON, say).
-            if category is None or not entity_labels(ent) or any(t.text in out for t in ent):
-                continue
-            out.add(ent.text, category, 0.8, ent.start_char)

@@ -43,6 +43,9 @@ FIELD_VERBS = _words(
     titrate discharge randomize randomise stratify triage intubate extubate unblind taper
     infuse resect biopsy
     upsell cross-sell upsold retarget geotarget churn onboard offboard requisition
+    checkpoint rerank geocode lemmatize tokenise hotpatch upstream canary
+    expense underwrite syndicate waive stipulate enjoin consent quench scrap
+    nurture prospect disqualify
     """
 )
 
@@ -56,6 +59,8 @@ PHRASAL_VERBS: frozenset[tuple[str, str]] = frozenset(
             fail over; fail back; spin up; spin down; roll back; scale out; scale in; scale up
             write off; write down; true up; charge off; claw back; cut over; tear down
             burn down; mark to; net out; gross up; ramp down; roll forward; carry forward
+            tie out; roll up; stand up; spin off; carve out; build out; phase out; phase in
+            wind down; zero out; fan out; lock in; bake in; shift left; burn in; dial in
             """
         )
     )

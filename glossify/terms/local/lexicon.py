@@ -35,7 +35,7 @@ GENERIC_NOUNS = _words(
     """
     issue issues problem problems thing things stuff team teams project projects people person
     folks guys guy way ways lot lots bit kind sort part parts side question questions idea ideas
-    meeting meetings call calls work job jobs task tasks item items update updates quarter
+    meeting meetings call calls work task tasks item items update updates quarter
     quarters percent customer customers everyone someone something anything office room place
     case cases example examples option options reason reasons situation
     """
@@ -69,6 +69,8 @@ CARRIER_NOUNS = _words(
     column columns version versions companies company numbers folks discussion discussions
     conversation conversations email emails slide slides deck doc docs document documents
     notes thread threads channel channels stuff piece pieces side sides approach
+    announcement announcements footnote footnotes step steps run runs client clients data
+    results result change changes decision decisions reviewer reviewers
     """
 )
 
@@ -92,7 +94,7 @@ SITE_NOUNS = _words(
     """
     plant plants office offices site sites factory factories facility facilities branch campus
     headquarters hq depot mill warehouse warehouses inventory store stores port hospital
-    hospitals clinic clinics lab labs region
+    hospitals clinic clinics lab labs region center centre datacenter
     """
 )
 
@@ -102,7 +104,7 @@ SITUATIONAL_ADJECTIVES = _words(
     """
     new old full clear right wrong next last first second third previous current same other
     another whole entire big small large huge tiny little good bad great main major minor
-    important different certain specific particular general overall simple easy hard difficult
+    important different certain specific particular overall simple easy hard difficult
     quick fast slow long short high low early late recent final initial usual typical nice cool
     awesome various several many few much own only such possible likely potential additional
     extra separate actual basic proper correct existing upcoming following related based

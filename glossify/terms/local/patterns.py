@@ -31,7 +31,10 @@ GLUED_CODE = re.compile(
 _CLOCK = re.compile(r"^\d{1,2}:\d{2}(?:[ap]m)?$", re.IGNORECASE)
 _METRIC_AT = re.compile(r"^[A-Za-z][\w-]*@(?:\d+(?:\.\d+)?|k)$", re.IGNORECASE)
 _TOP_K = re.compile(r"^top-?\d+$", re.IGNORECASE)
-_COMMON_GLUED = frozenset({"q&a", "b&b", "r&r", "24/7", "9:5"})
+_COMMON_GLUED = frozenset({"q&a", "b&b", "24/7", "9:5"})
+# Letters and digits joined by hyphens: "10-K", "H-1B", "W-2", "COVID-19". Each purely
+# alphabetic part is capitals or at most two letters, so "3-day" and "us-east-1" stay out.
+_HYPHENATED_CODE = re.compile(r"^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+$")
 _VOWELS = frozenset("aeiouy")
 _CUTOFF_NUMBER = re.compile(r"^(?:\d{1,3}(?:\.\d+)?|k)$", re.IGNORECASE)
 _STANDARD_NUMBER = re.compile(r"^\d{1,5}$")
@@ -63,6 +66,17 @@ def merge_glued_codes(doc: Doc) -> Doc:
             for span in spans:
                 retokenizer.merge(span)
     return doc
+
+
+def is_hyphenated_code(text: str) -> bool:
+    if len(text) > 12 or not _HYPHENATED_CODE.match(text):
+        return False
+    parts = text.split("-")
+    if not any(c.isdigit() for c in text) or not any(c.isalpha() for c in text):
+        return False
+    return all(not p.isalpha() or p.isupper() or len(p) <= 2 for p in parts) and not all(
+        p.isalpha() and p.islower() for p in parts if not p.isdigit()
+    )
 
 
 def is_glued_code(text: str) -> bool:

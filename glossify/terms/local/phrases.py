@@ -29,7 +29,8 @@ RELATIONAL_NOUNS = _words(
     limitation limitations right rights span definition statement statements bill proof cost
     costs chain standard burden letter power memorandum certificate conflict range mechanism
     time mean rate return scope duty breach choice separation segregation assignment waiver
-    deed indemnification termination
+    deed indemnification termination request requests proof notice motion cause quality level
+    line terms rule days
     """
 )
 # First nouns that make "X of Y" a quantity or a hedge, never a term.

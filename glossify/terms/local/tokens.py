@@ -15,7 +15,11 @@ from glossify.terms.local.lexicon import (
     GREETINGS,
     SPEAKER_VERBS,
 )
-from glossify.terms.local.patterns import is_glued_code, is_mixed_case_abbreviation
+from glossify.terms.local.patterns import (
+    is_glued_code,
+    is_hyphenated_code,
+    is_mixed_case_abbreviation,
+)
 
 # spaCy entity labels by what they name.
 PLACE_LABELS = frozenset({"GPE", "LOC", "FAC", "NORP"})
@@ -25,13 +29,21 @@ NUMBER_LABELS = frozenset({"CARDINAL", "ORDINAL", "QUANTITY"})
 
 _HYPHEN_JOINERS = frozenset({"-", "/"})
 _CAMEL = re.compile(r"^[A-Za-z]*[a-z][A-Z]|^[A-Z]{2,}[a-z]")
+# Digits and a unit: an amount, a size or an ordinal. "s" and "h" count only in lower case
+# ("1990s", "24h"): "5S" and "8D" are the names of methods, not amounts.
 _QUANTITY_CODE = re.compile(
-    r"^\d+(?:[.,]\d+)?(?:st|nd|rd|th|am|pm|s|k|m|bn|x|ms|kb|mb|gb|tb|kg|km|cm|mm|h|min)$",
-    re.IGNORECASE,
+    r"^\d+(?:[.,]\d+)?(?:(?i:st|nd|rd|th|am|pm|k|m|bn|x|ms|kb|mb|gb|tb|kg|km|cm|mm|min)|s|h)$"
 )
 _CODE = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9]{2,10}$")
+# Roman numerals ("Type II", "Phase III") count; they abbreviate nothing.
+_ROMAN = re.compile(r"^(?:I{2,3}|IV|VI{1,3}|IX|XI{0,3})$")
+_DIGITS_CAPITALS = re.compile(r"^\d+[A-Z]+$")
+# Versions (v1, v2.3) are numbers, not terms.
+_VERSION = re.compile(r"^v\d+(?:\.\d+)*$", re.IGNORECASE)
 # Period codes (Q3, H1, FY24) are dates, whatever NER calls them.
 PERIOD_CODE = re.compile(r"^(?:Q[1-4]|H[12]|[FC]Y\d{2}(?:\d{2})?)$")
+_ARGUMENT_DEPS = frozenset({"nsubj", "nsubjpass", "dobj", "pobj"})
+_CLAUSE_DEPS = frozenset({"advcl", "ccomp", "xcomp", "relcl"})
 _MODIFIER_DEPS = frozenset({"compound", "nmod", "amod"})
 _NOUNS = frozenset({"NOUN", "PROPN"})
 
@@ -40,9 +52,10 @@ def is_acronym_token(text: str) -> bool:
     """CPK, EBITDA, 8D, A/B: capitals (and digits), at least two characters."""
     return (
         is_acronym(text)
-        and text not in COMMON_ABBREVIATIONS
+        and text.rstrip(".") not in COMMON_ABBREVIATIONS  # "in the EU." at a sentence end
         and not text.isdigit()
         and not is_quantity_code(text)
+        and not _ROMAN.match(text)
     )
 
 
@@ -58,16 +71,21 @@ def is_camel_case(text: str) -> bool:
 
 
 def is_quantity_code(text: str) -> bool:
-    """10ms, 3pm, 2nd, Q3, FY24: digits with a unit or a period, i.e. an amount or a date."""
-    return bool(_QUANTITY_CODE.match(text) or PERIOD_CODE.match(text))
+    """10ms, 3pm, 2nd, Q3, FY24, v2: digits with a unit, a period or a version: an amount, a
+    date or a number."""
+    return bool(_QUANTITY_CODE.match(text) or PERIOD_CODE.match(text) or _VERSION.match(text))
 
 
 def is_code(text: str) -> bool:
-    """p99, 8D, H100, 401(k), 1:1s, precision@20: letters mixed with digits, unless it reads
-    as a quantity (10ms, Q3)."""
+    """p99, 8D, H100, 401(k), 1:1s, precision@20, 10-K, H-1B: letters mixed with digits,
+    unless it reads as a quantity (10ms, Q3, a 3-day window)."""
     if is_quantity_code(text):
         return False
-    return bool(_CODE.match(text)) or (any(c.isdigit() for c in text) and is_glued_code(text))
+    return (
+        bool(_CODE.match(text))
+        or is_hyphenated_code(text)
+        or (any(c.isdigit() for c in text) and is_glued_code(text))
+    )
 
 
 def is_strong_form(token: Token) -> bool:
@@ -92,7 +110,12 @@ def is_capitalised(token: Token) -> bool:
 
 
 def is_common_noun(token: Token) -> bool:
-    """A common noun; a lower-case "proper noun" is a tagger slip ("add read replicas")."""
+    """A common noun; a lower-case "proper noun" is a tagger slip ("add read replicas"), and so
+    is an "adjective" that is a verb's subject or object ("drives the companion diagnostic")."""
+    if token.pos_ == "ADJ":
+        return (
+            token.dep_ in _ARGUMENT_DEPS and token.i > 0 and token.doc[token.i - 1].pos_ == "NOUN"
+        )
     return token.pos_ == "NOUN" or (token.pos_ == "PROPN" and token.text.islower())
 
 
@@ -107,8 +130,9 @@ def entity_labels(tokens: Iterable[Token]) -> set[str]:
     labels = {t.ent_type_ for t in tokens} - {""}
     if tokens and all(is_strong_form(t) for t in tokens):
         labels -= PLACE_LABELS  # "DCF", "F1": spaCy guesses GPE for unknown abbreviations
-    if tokens and all(is_glued_code(t.text) for t in tokens):
-        labels -= {"DATE", "TIME", "CARDINAL"}  # "1:1s", "401(k)" are no dates or numbers
+    if tokens and all(is_glued_code(t.text) or _DIGITS_CAPITALS.match(t.text) for t in tokens):
+        # "1:1s", "401(k)", "8D", "13B" are no dates or numbers (money stays money: "$13B")
+        labels -= {"DATE", "TIME", "CARDINAL"}
     return labels
 
 
@@ -152,6 +176,8 @@ def is_name_token(token: Token) -> bool:
     """A token that can be part of a name: a strong form, or a capitalised proper noun."""
     if is_strong_form(token):
         return True
+    if token.text in COMMON_ABBREVIATIONS:
+        return False  # "the EU", "the US": known to everyone, and places
     # "Jean-Luc": merged hyphenated names are names too.
     return token.pos_ == "PROPN" and token.text.replace("-", "").isalpha() and is_capitalised(token)
 
@@ -180,6 +206,23 @@ def chunk_segments(chunk: Span) -> list[list[Token]]:
     return [segment for segment in segments if segment]
 
 
+def noun_chunk_segments(doc: Doc) -> list[list[Token]]:
+    return [segment for chunk in doc.noun_chunks for segment in chunk_segments(chunk)]
+
+
+def unchunked_compounds(doc: Doc) -> list[list[Token]]:
+    """Noun compounds the parser left out of every noun chunk because it misread the verb
+    after them ("so the cron job fires": "fires" became the noun, the compound a modifier)."""
+    covered = {token.i for chunk in doc.noun_chunks for token in chunk}
+    runs: list[list[Token]] = [[]]
+    for token in doc:
+        if token.i in covered or token.pos_ not in {"NOUN", "PROPN", "ADJ"}:
+            runs.append([])
+        else:
+            runs[-1].append(token)
+    return [run for run in runs if len(run) >= 2 and any(t.dep_ == "compound" for t in run)]
+
+
 def is_mistagged_verb(token: Token) -> bool:
     """A chunk-final "noun" that is really the clause's verb.
 
@@ -191,10 +234,43 @@ def is_mistagged_verb(token: Token) -> bool:
     following = doc[token.i + 1] if token.i + 1 < len(doc) else None
     if following is not None and following.tag_ == "RP":
         return True
+    if is_verb_before_object(token) or _is_past_tense_after_noun(token):
+        return True
+    if token.tag_ == "NNS" and token.dep_ in _CLAUSE_DEPS:
+        return True  # nouns head no clause: "so the cron job fires" (advcl) is a verb
     return (
         token.tag_ == "NNS"
         and token.dep_ == "ROOT"
         and (following is None or following.pos_ not in {"VERB", "AUX"})
+    )
+
+
+# Words that start the object of a verb: "the cross-encoder reranks *the* candidates".
+OBJECT_STARTERS = frozenset(
+    {"the", "a", "an", "it", "them", "this", "that", "those", "these", "its", "their", "our"}
+)
+
+
+def is_verb_before_object(token: Token) -> bool:
+    """A plural "noun" right after a noun and right before an object is the verb of the
+    clause ("a cross-encoder reranks the candidates"): two noun phrases never meet that way."""
+    doc = token.doc
+    if token.tag_ != "NNS" or token.i == 0 or token.i + 1 >= len(doc):
+        return False
+    before, after = doc[token.i - 1], doc[token.i + 1]
+    return before.pos_ in {"NOUN", "PROPN", "ADJ"} and after.lower_ in OBJECT_STARTERS
+
+
+def _is_past_tense_after_noun(token: Token) -> bool:
+    """ "paid social tanked": a chunk-final "noun" in -ed after a noun or adjective is the
+    verb of the clause (English nouns in -ed are short: bed, seed, speed)."""
+    doc = token.doc
+    return (
+        token.pos_ == "NOUN"
+        and len(token.text) > 5
+        and token.lower_.endswith("ed")
+        and token.i > 0
+        and doc[token.i - 1].pos_ in {"NOUN", "ADJ"}
     )
 
 

@@ -1,0 +1,152 @@
+"""The local detector's rules that generalise beyond word lists, by kind of term, with real
+spaCy on sentences written for these tests (none from an evaluation set): number-letter codes,
+symbols, hyphenated and slashed words, parser-found verbs, long compounds, and the precision
+rules for meetings, colleagues, dates, durations and separate acronyms."""
+
+from __future__ import annotations
+
+import pytest
+
+from glossify.terms.candidates import FilterRules, filter_candidates
+from glossify.terms.local.detector import LocalTermDetector
+from glossify.terms.local.hyphenated import is_everyday_hyphenated, is_span_of_time
+from glossify.terms.local.patterns import is_hyphenated_code
+from glossify.terms.local.tokens import is_code, is_quantity_code
+
+
+@pytest.fixture(scope="module")
+def detector() -> LocalTermDetector:
+    return LocalTermDetector()
+
+
+def shown(detector: LocalTermDetector, text: str) -> set[str]:
+    """Spellings as said (case kept), after the production filter."""
+    return {c.text for c in filter_candidates(detector.detect(text), FilterRules())}
+
+
+# (line, terms that must be shown, spans that must not be)
+FOUND: list[tuple[str, set[str], set[str]]] = [
+    # number-letter codes: hyphenated filings and visas, methods with a capital, model sizes
+    (
+        "Finance filed the 10-Q late and the W-2 forms went out twice.",
+        {"10-Q", "W-2"},
+        set(),
+    ),
+    ("We started a 6S program and trained a 70B model on it.", {"6S", "70B"}, set()),
+    # symbols: a capitalised "&" code, a slashed unit
+    ("The gauge R&R came back at nine percent.", {"R&R"}, set()),
+    ("Give it at 10 mg/kg twice a day.", {"mg/kg"}, set()),
+    # hyphenated words said on their own
+    (
+        "The rep who is on-call signed a non-solicit last year.",
+        {"on-call", "non-solicit"},
+        set(),
+    ),
+    # verbs: a trade's phrasal verb around its object, a rare verb before its object,
+    # a fairly rare verb done to a thing
+    ("Post the accrual now and we roll it forward next month.", {"roll it forward"}, set()),
+    ("A cross-encoder reranks the passages.", {"reranks"}, set()),
+    ("We prune the model before we ship it.", {"prune"}, set()),
+    # compounds the parser left out of its noun chunks, ordinals before compounds
+    ("So the batch job fails nightly.", {"batch job"}, set()),
+    ("Our first contact resolution rate is flat.", {"first contact resolution rate"}, set()),
+    # prepositional terms on a relational noun
+    ("They sent a request for admission on Monday.", {"request for admission"}, set()),
+]
+
+# (line, spans that must not be shown)
+NOT_FOUND: list[tuple[str, set[str]]] = [
+    # meetings and occasions, by the verb they go with
+    ("The roadmap review got moved to Thursday.", {"roadmap review", "review"}),
+    ("The quarterly offsite is on Monday.", {"quarterly offsite", "offsite"}),
+    ("Let's cancel the vendor onboarding session.", {"vendor onboarding session"}),
+    # a colleague as the subject, a date inside a name
+    ("And Anjali will walk us through it.", {"Anjali"}),
+    ("We expect a spike around Cyber Monday.", {"Cyber Monday"}),
+    # durations, roman numerals, versions, a shift crew, a site
+    ("It is a three-year retention plan.", {"three-year retention plan"}),
+    ("They want SOC 2 Type II first.", {"2 Type", "II"}),
+    ("We deprecated v2 last spring.", {"v2"}),
+    ("The night shift supervisor left early.", {"shift supervisor", "night shift supervisor"}),
+    ("The Denver data center crew replaced the fans.", {"Denver"}),
+    # carrier heads after an acronym or a rare modifier; everyday -en verbs; abbreviations
+    ("The HR announcement and the tokenization step are done.", {"HR announcement"}),
+    ("The gap shortens the runway.", {"shortens"}),
+    ("We sell mostly in the EU.", {"EU", "EU."}),
+]
+
+
+@pytest.mark.parametrize(("text", "expected", "forbidden"), FOUND)
+def test_kinds_of_terms_are_found(
+    detector: LocalTermDetector, text: str, expected: set[str], forbidden: set[str]
+) -> None:
+    found = shown(detector, text)
+    assert expected <= found, f"missing {expected - found} in {found}"
+    assert not found & forbidden
+
+
+@pytest.mark.parametrize(("text", "forbidden"), NOT_FOUND)
+def test_ordinary_phrases_are_not_terms(
+    detector: LocalTermDetector, text: str, forbidden: set[str]
+) -> None:
+    found = shown(detector, text)
+    assert not found & forbidden, f"{found & forbidden} shown"
+
+
+def test_measurements_at_a_time_are_not_meetings(detector: LocalTermDetector) -> None:
+    found = shown(detector, "The primary outcome is LDL at week twelve.")
+    assert "primary outcome" in found
+
+
+def test_acronyms_in_a_row_are_separate_terms(detector: LocalTermDetector) -> None:
+    found = shown(detector, "Our B2C SaaS pricing changed.")
+    assert {"B2C", "SaaS"} <= found
+    assert not {"B2C SaaS", "B2C SaaS pricing"} & found
+
+
+def test_a_code_before_a_noun_is_also_shown_alone(detector: LocalTermDetector) -> None:
+    found = shown(detector, "The 13B checkpoint is slower than we hoped.")
+    assert "13B" in found
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("10-K", True),
+        ("H-1B", True),
+        ("COVID-19", True),
+        ("I-9", True),
+        ("3-day", False),
+        ("us-east-1", False),
+        ("t-30", False),
+        ("2-3", False),
+    ],
+)
+def test_hyphenated_codes(text: str, code: bool) -> None:
+    assert is_hyphenated_code(text) is code
+
+
+@pytest.mark.parametrize(
+    ("text", "quantity"),
+    [("1990s", True), ("24h", True), ("10K", True), ("v2.1", True), ("5S", False), ("8D", False)],
+)
+def test_quantities_and_codes(text: str, quantity: bool) -> None:
+    assert is_quantity_code(text) is quantity
+    assert is_code(text) is not quantity
+
+
+@pytest.mark.parametrize(
+    ("word", "everyday", "duration"),
+    [
+        ("follow-up", True, False),
+        ("multi-year", True, True),
+        ("12-month", True, True),
+        ("sixty-two", True, True),
+        ("one-pager", False, False),
+        ("year-end", False, False),
+        ("poka-yoke", False, False),
+    ],
+)
+def test_everyday_hyphenated_words(word: str, everyday: bool, duration: bool) -> None:
+    assert is_everyday_hyphenated(word) is everyday
+    assert is_span_of_time(word) is duration
