@@ -1,7 +1,7 @@
 """Explanation quality and term latency of the local explainer on the labelled terms in context.
 
     .venv/bin/python -m bench.explanations [--split dev|test] [--model qwen|smollm]
-                                           [--limit N] [--json PATH]
+                                           [--limit N] [--json PATH] [--answers PATH]
 
 Runs the real `LocalExplainer` with the production settings (`ExplainerConfig()`: two threads,
 four slots, warmed up as a replica does) over bench/data/explanations-{dev,test}.jsonl, one
@@ -158,6 +158,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help="comma-separated row ids (readable splits only)")
     parser.add_argument("--json", type=Path, help="where to write the report (default: none)")
     parser.add_argument(
+        "--answers",
+        type=Path,
+        help="also write every row's answer and verdict here, for any split: for the hand "
+        "check after the one measurement of the test split (nothing is tuned after it)",
+    )
+    parser.add_argument(
         "--deadline-s",
         type=float,
         help="seconds a generation may take (default: explainer.deadline_s); on a shared, "
@@ -205,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
         f"\nterm latency p50 {lat['p50_s']} s, p95 {lat['p95_s']} s (one at a time, "
         f"{config.n_threads} threads); load average {report['load_average_before_after']}"
     )
+    if args.answers:
+        args.answers.parent.mkdir(parents=True, exist_ok=True)
+        args.answers.write_text(json.dumps(rows, indent=1, ensure_ascii=False) + "\n")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")

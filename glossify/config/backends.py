@@ -253,7 +253,8 @@ class ExplainerConfig(BackendSection):
     # None means the packaged Qwen2.5-Coder-1.5B-Instruct model, assembled on first use.
     model_path: str | None = None
     n_threads: int = Field(default=2, ge=1, le=64)
-    # Prompt (~200 tokens, the meeting line at most ~100) plus answer must fit one slot.
+    # The fixed prompt (instructions, two worked examples: ~420 tokens), the meeting's lines (at
+    # most ~200) and the answer (max_tokens) must fit one slot.
     ctx_per_slot: int = Field(default=1024, ge=256, le=32768)
     # Terms explained at once. On CPU, decoding four sequences together costs little more
     # than one (the weights are read once per step): term p50 6.7 s at 4 vs 8.0 s at 2.

@@ -65,6 +65,15 @@ class Explanation:
 
 ABSTAINED = Explanation(domain="", body="", abstained=True)
 
+# What a meeting shows for a term its explainer abstained on, in the meeting's language.
+ABSTENTION_TEXTS = {"en": "No confident explanation.", "ko": "확실한 설명이 없습니다."}
+
+
+def abstention_text(language: str | None) -> str:
+    """The card text of an abstention: in the meeting's language where known, else English."""
+    code = (language or "en").replace("_", "-").split("-")[0].lower()
+    return ABSTENTION_TEXTS.get(code, ABSTENTION_TEXTS["en"])
+
 
 def normalize_domain(raw: str) -> str:
     """One capitalised word: the first run of letters, at most 24 characters.

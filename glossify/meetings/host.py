@@ -78,8 +78,8 @@ class ServeBackends:
             return found
         return with_known_terms(found, gazetteer, text)
 
-    async def explain(self, term: str, context: str, language: str | None) -> dict[str, str]:
-        answer: dict[str, str] = await self._explainer.explain.remote(term, context, language)
+    async def explain(self, term: str, context: str, language: str | None) -> dict[str, Any]:
+        answer: dict[str, Any] = await self._explainer.explain.remote(term, context, language)
         return answer
 
 
@@ -278,7 +278,8 @@ class MeetingHost:
         return {"events": events}
 
     async def hotwords(self, meeting_id: str, limit: int) -> dict[str, Any]:
-        """Terms to spell right: this meeting's first, then the organisation's glossary."""
+        """Terms to spell right: this meeting's first (not those its explainer abstained on,
+        often mishearings), then the organisation's glossary."""
         try:
             meeting = await self._existing(meeting_id)
         except Refused as exc:

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from glossify import metrics
 from glossify.access.limits import RateLimiter
 from glossify.config.settings import GlossifyConfig
+from glossify.explain.answer import abstention_text
 from glossify.meetings.journal import JournalBuffer, JournalFull, merge_events
 from glossify.meetings.line_queue import LineQueue
 from glossify.meetings.state import (
@@ -21,6 +22,8 @@ from glossify.meetings.state import (
     EventLog,
     MeetingState,
     RecentSet,
+    earlier_lines,
+    hotword_terms,
     normalize_line,
     repeated_terms,
 )
@@ -47,7 +50,7 @@ Journal = Callable[[dict[str, Any]], Awaitable[None]]
 class Backends(Protocol):
     async def detect(self, text: str, language: str | None) -> list[Candidate]: ...
 
-    async def explain(self, term: str, context: str, language: str | None) -> dict[str, str]: ...
+    async def explain(self, term: str, context: str, language: str | None) -> dict[str, Any]: ...
 
 
 class Refused(Exception):
@@ -142,12 +145,8 @@ class LiveMeeting:
             self._stop_task.cancel()
 
     def term_names(self) -> list[str]:
-        """Spellings of the terms this meeting has shown, newest first."""
-        return [
-            event["entity"]
-            for event in reversed(self.state.log.recent())
-            if event.get("type") == "terms"
-        ]
+        """Spellings of the terms this meeting has shown with an explanation, newest first."""
+        return hotword_terms(self.state.log.recent())
 
     async def set_language(self, language: str | None) -> None:
         if language != self.state.language:
@@ -387,7 +386,8 @@ class LiveMeeting:
             metrics.count_term_lookup(event)
             if event is None:
                 event = await self._new_explanation(term, context)
-            await self._publish_term(norm, event)
+            # An abstention is shown as such in the meeting, never saved as an explanation.
+            await self._publish_term(norm, event, to_glossary=not event.get("abstained", False))
         except Exception as exc:
             # Unclaim so the term gets another chance the next time someone says it.
             self.state.claimed_terms.discard(norm)
@@ -409,6 +409,8 @@ class LiveMeeting:
 
     async def _new_explanation(self, term: str, context: str) -> dict[str, Any]:
         meetings = self._config.meetings
+        # The explainer tells the sense from the line and the meeting's lines just before it.
+        context = "\n".join([*earlier_lines(self.state.log.recent(), context), context])
         for attempt in range(1, meetings.explain_attempts + 1):
             try:
                 answer = await asyncio.wait_for(
@@ -423,6 +425,9 @@ class LiveMeeting:
                 if attempt == meetings.explain_attempts:
                     raise
                 log.info("explaining %r failed (%r); trying again", term, exc)
+        if answer.get("abstained"):
+            body = abstention_text(self.state.language)
+            return terms_event(term, "", body, answer["source"], now_iso()) | {"abstained": True}
         return terms_event(term, answer["domain"], answer["body"], answer["source"], now_iso())
 
     async def _finish_stop(self) -> None:

@@ -131,3 +131,27 @@ def repeated_terms(
     explanations the meeting's own dedup saved."""
     passing = {normalize_term(c.text) for c in candidates if passes_filter(c, rules)}
     return len(passing & set(claimed))
+
+
+def earlier_lines(events: Iterable[dict[str, Any]], line: str, limit: int = 2) -> list[str]:
+    """The final transcript lines said just before `line` (its last occurrence), oldest first,
+    at most `limit`: the context that tells which sense of a term the speaker means."""
+    finals = [
+        event["text"]
+        for event in events
+        if event.get("type") == "transcript" and event.get("is_final")
+    ]
+    at = next((i for i in range(len(finals) - 1, -1, -1) if finals[i] == line), None)
+    return [] if at is None else finals[max(0, at - limit) : at]
+
+
+def hotword_terms(events: Iterable[dict[str, Any]]) -> list[str]:
+    """Spellings of the terms shown in `events` that may go back to speech recognition as
+    hotwords, newest first: every term from the glossary, posted from outside or explained,
+    but none the explainer abstained on. Such a term is often a mishearing ("Ooth flow"), and
+    as a hotword it would teach Whisper its own mistake."""
+    return [
+        event["entity"]
+        for event in reversed(list(events))
+        if event.get("type") == "terms" and not event.get("abstained")
+    ]

@@ -2,6 +2,7 @@
 
 Each row has the columns ``term, domain, explanation, source, timestamp``, taken from the items
 of ``GET /meeting/{mid}/terms`` (``entity``, ``domain``, ``body``, ``source``, ``timestamp``).
+Terms the explainer abstained on (``"abstained": true``) have no explanation and are left out.
 """
 
 from __future__ import annotations
@@ -77,8 +78,14 @@ def render_json(meeting_id: str, terms: list[dict[str, Any]]) -> str:
 FORMATS = ("csv", "md", "json")
 
 
+def explained(terms: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The terms that carry an explanation: not those the explainer abstained on."""
+    return [term for term in terms if not term.get("abstained")]
+
+
 def render(meeting_id: str, terms: list[dict[str, Any]], form: str) -> Rendered:
-    """``terms`` in ``form`` (one of ``FORMATS``; anything else is a ValueError)."""
+    """The explained ``terms`` in ``form`` (one of ``FORMATS``; anything else is a ValueError)."""
+    terms = explained(terms)
     if form == "csv":
         return Rendered(render_csv(terms).encode(), "text/csv; charset=utf-8", "csv")
     if form == "md":

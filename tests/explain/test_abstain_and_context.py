@@ -9,11 +9,13 @@ from glossify.explain.answer import (
     ABSTAINED,
     Explanation,
     ExplanationError,
+    abstention_text,
     explanation_from_answer,
     finalize,
     is_abstention,
     parse_explanation,
 )
+from glossify.explain.evaluation import load_cases
 from glossify.explain.local import (
     LATIN,
     SCRIPTS,
@@ -32,6 +34,7 @@ from glossify.explain.prompt import (
     build_messages,
     split_context,
 )
+from tests.paths import REPO_ROOT
 
 LINES = "Okay, I'm looking at the cluster dashboard now.\nTwo of the pods are stuck."
 
@@ -43,6 +46,16 @@ def test_the_fixed_prefix_is_the_same_for_every_term() -> None:
     assert (
         one[:-1] == other[:-1] == [{"role": "system", "content": SYSTEM_PROMPT}, *EXAMPLE_EXCHANGE]
     )
+
+
+def test_no_worked_example_is_an_evaluation_term() -> None:
+    # The examples must not answer the benchmark.
+    examples = [m["content"] for m in EXAMPLE_EXCHANGE if m["role"] == "user"]
+    example_terms = {example.split('"')[1].lower() for example in examples}
+    assert example_terms
+    for split in ("dev", "test"):
+        cases = load_cases(REPO_ROOT / "bench" / "data" / f"explanations-{split}.jsonl")
+        assert not example_terms & {case.term.lower() for case in cases}, split
 
 
 def test_earlier_lines_come_before_the_line_with_the_term() -> None:
@@ -116,6 +129,20 @@ def test_an_abstention_parses_as_abstained(text: str) -> None:
 def test_abstained_is_empty_and_flagged() -> None:
     assert Explanation(domain="", body="", abstained=True) == ABSTAINED
     assert Explanation("Finance", "Money.").abstained is False
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        (None, "No confident explanation."),
+        ("en", "No confident explanation."),
+        ("ko", "확실한 설명이 없습니다."),
+        ("ko-KR", "확실한 설명이 없습니다."),
+        ("de", "No confident explanation."),
+    ],
+)
+def test_a_meeting_says_it_abstained_in_its_language(language: str | None, text: str) -> None:
+    assert abstention_text(language) == text
 
 
 @pytest.mark.parametrize(

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
-from glossify.meetings.state import EventLog, RecentSet, normalize_line, repeated_terms
+from glossify.meetings.state import (
+    EventLog,
+    RecentSet,
+    earlier_lines,
+    hotword_terms,
+    normalize_line,
+    repeated_terms,
+)
 from glossify.terms.candidates import Candidate, FilterRules
 
 
@@ -80,3 +88,35 @@ def test_repeated_terms_counts_distinct_claimed_terms_that_pass_the_filter() -> 
     # Q3 is claimed but the filter would drop it anyway: no explanation was saved.
     assert repeated_terms(candidates, FilterRules(), claimed) == 1
     assert repeated_terms(candidates, FilterRules(), set()) == 0
+
+
+def _final(text: str) -> dict[str, Any]:
+    return {"type": "transcript", "text": text, "is_final": True}
+
+
+def test_earlier_lines_are_the_finals_just_before_the_line() -> None:
+    events = [
+        _final("Okay, the dashboard is up."),
+        {"type": "transcript", "text": "two of the", "is_final": False},
+        _final("The node pool is full."),
+        {"type": "terms", "entity": "node pool"},
+        _final("Two of the pods are stuck."),
+        _final("Let us look after lunch."),
+    ]
+    line = "Two of the pods are stuck."
+    assert earlier_lines(events, line) == ["Okay, the dashboard is up.", "The node pool is full."]
+    assert earlier_lines(events, line, limit=1) == ["The node pool is full."]
+    assert earlier_lines(events, "Okay, the dashboard is up.") == []
+    # A line no longer in memory gets no earlier lines (never the lines after it).
+    assert earlier_lines(events, "A line from long ago.") == []
+
+
+def test_hotwords_leave_out_terms_the_explainer_abstained_on() -> None:
+    events = [
+        {"type": "terms", "entity": "Kubernetes", "source": "local"},
+        _final("The Ooth flow fails."),
+        {"type": "terms", "entity": "Ooth flow", "source": "local", "abstained": True},
+        {"type": "terms", "entity": "SLA", "source": "external"},
+        {"type": "terms", "entity": "CPK", "source": "glossary"},
+    ]
+    assert hotword_terms(events) == ["CPK", "SLA", "Kubernetes"]

@@ -40,7 +40,9 @@ def test_app_args() -> dict[str, Any]:
         "explainer": {
             "model_path": str(smollm2_path()),
             "n_threads": 1,
-            "ctx_per_slot": 512,
+            # The fixed prompt (instructions, two worked examples) is about 420 Qwen tokens and
+            # more in SmolLM2's (it spends several tokens on each Korean syllable): 512 overflowed.
+            "ctx_per_slot": 1024,
             "max_tokens": 48,
             "deadline_s": 20.0,
         },

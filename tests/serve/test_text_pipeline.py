@@ -93,7 +93,13 @@ async def test_lines_reach_every_listener_in_order_and_land_in_postgres(stack, c
     assert [p["text"] for p in partials] == ["our kuber"]
     terms = first.of_type("terms")
     for term in terms:
-        assert term["source"] in ("local", "glossary") and term["domain"] and term["body"]
+        assert term["source"] in ("local", "glossary")
+        if term.get("abstained"):
+            # The model had no confident explanation: the card says so, in the meeting's language.
+            assert term["abstained"] is True and term["source"] == "local"
+            assert (term["domain"], term["body"]) == ("", "No confident explanation.")
+        else:
+            assert term["domain"] and term["body"]
     fresh = [t for t in terms if FIRST in t["entity"] or SECOND in t["entity"]]
     assert fresh and all(t["source"] == "local" for t in fresh)
     assert first.events[-1]["type"] == "upsert_done"
@@ -110,19 +116,26 @@ async def test_lines_reach_every_listener_in_order_and_land_in_postgres(stack, c
     assert [line["text"] for line in transcript["lines"]] == LINES
     glossary = (await client.get(f"/meeting/{mid}/terms")).json()
     assert sorted(t["entity"] for t in glossary["terms"]) == sorted(e["entity"] for e in terms)
-    expected_ids = {term_id(t["entity"]) for t in glossary["terms"]}
-    assert {t["termid"] for t in glossary["terms"]} == {str(i) for i in expected_ids}
+    assert {t["termid"] for t in glossary["terms"]} == {str(term_id(e["entity"])) for e in terms}
+    # Only explained terms reach the organisation glossary: an abstention is no explanation.
+    explained = [t for t in glossary["terms"] if not t.get("abstained")]
+    abstained = {term_id(t["entity"]) for t in glossary["terms"] if t.get("abstained")}
+    expected_ids = {term_id(t["entity"]) for t in explained}
     assert status == {"status": "done", "upserted": len(expected_ids), "error": None}
     assert first.events[-1]["upserted"] == len(expected_ids)
     conn = await asyncpg.connect(stack.database_url)
     try:
         rows = await conn.fetch(
-            "SELECT termid, term FROM term WHERE termid = ANY($1)", expected_ids
+            "SELECT termid, term, domain FROM term WHERE termid = ANY($1)",
+            expected_ids | abstained,
         )
     finally:
         await conn.close()
-    assert {row["termid"] for row in rows} == expected_ids
-    assert {row["term"] for row in rows} == {t["entity"] for t in glossary["terms"]}
+    assert {row["termid"] for row in rows if row["termid"] in expected_ids} == expected_ids
+    assert {row["term"] for row in rows if row["termid"] in expected_ids} == {
+        t["entity"] for t in explained
+    }
+    assert not [row for row in rows if row["termid"] in abstained and not row["domain"]]
 
 
 async def test_duplicate_lines_and_repeated_terms_are_not_repeated(stack, client) -> None:

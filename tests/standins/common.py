@@ -18,8 +18,17 @@ def domain_of(term: str) -> str:
     return DOMAINS.get(term.lower(), "Software")
 
 
+# Terms the stand-in agent does not know (say, a misheard word): it abstains, as the prompt
+# asks, with the phrase alone. Fresh test acronyms never start with a vowel.
+UNKNOWN_PREFIX = "OO"
+ABSTENTION = "no confident explanation"
+
+
 def answer_text(term: str, as_json: bool = False) -> str:
-    """Domain line, body, and the trailing context sentence Glossify must cut."""
+    """Domain line, body, and the trailing context sentence Glossify must cut; or, for a term
+    starting with UNKNOWN_PREFIX, the abstention phrase."""
+    if term.startswith(UNKNOWN_PREFIX):
+        return ABSTENTION
     domain = domain_of(term)
     body = f"{term} is a {domain.lower()} concept the stand-in explains for tests."
     if as_json:

@@ -136,3 +136,20 @@ def test_unknown_format_and_the_download_name() -> None:
         render("m-1", TERMS, "xlsx")
     assert attachment("m-1", "md") == 'attachment; filename="m-1-glossary.md"'
     assert render("m-1", [], "csv").body == (BOM + ",".join(COLUMNS) + "\r\n").encode()
+
+
+def test_terms_the_explainer_abstained_on_are_not_exported() -> None:
+    abstained = {
+        "type": "terms",
+        "seq": 11,
+        "termid": "5f0c0f5e-0000-5000-8000-000000000004",
+        "entity": "Ooth flow",
+        "domain": "",
+        "body": "No confident explanation.",
+        "source": "local",
+        "timestamp": "2026-11-29T10:05:00.000Z",
+        "abstained": True,
+    }
+    for form in ("csv", "md", "json"):
+        assert render("m-1", [*TERMS, abstained], form) == render("m-1", TERMS, form), form
+    assert b"Ooth flow" not in render("m-1", [abstained], "csv").body

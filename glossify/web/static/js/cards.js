@@ -59,16 +59,18 @@ export class CardList {
   #card(event) {
     const when = clockTime(event.timestamp);
     const headingId = `card-${event.seq}-term`;
+    // `abstained`: the explainer had no confident explanation; the body says so, no domain.
+    const abstained = event.abstained === true;
     return make(
       "li",
       {
-        className: "card",
+        className: abstained ? "card card-abstained" : "card",
         attrs: { "data-seq": String(event.seq), tabindex: "-1", "aria-labelledby": headingId },
       },
       [
         make("div", { className: "card-head" }, [
           make("h3", { className: "card-term", text: event.entity, attrs: { id: headingId } }),
-          make("span", { className: "card-domain", text: event.domain }),
+          abstained ? null : make("span", { className: "card-domain", text: event.domain }),
         ]),
         make("p", { className: "card-body", text: event.body }),
         make("p", { className: "card-meta" }, [
