@@ -14,10 +14,10 @@ import asyncpg
 import pytest
 
 from glossify.meetings.live import Refused
-from glossify.meetings.state import STOP_DONE
+from glossify.meetings.state import STOP_DONE, STOP_ERROR
 from glossify.terms.candidates import Candidate
 from tests.meetings.test_stop_outage import NoBackends, live_meeting
-from tests.serve.apps import CuttableDatabase
+from tests.serve.apps import CuttableDatabase, own_database
 from tests.serve.clients import poll_until
 
 ACRONYM = re.compile(r"\b[A-Z]{3,6}\b")
@@ -44,7 +44,9 @@ async def test_a_meeting_goes_on_while_postgres_is_away_and_its_journal_catches_
     database_url: str,
 ) -> None:
     settings = {"events_in_memory": 10, "journal_buffer_events": 200}
-    with CuttableDatabase(database_url) as database:
+    # A database of its own: the stop's glossary rows must not reach other tests' meetings.
+    own = await asyncio.to_thread(own_database, database_url)
+    with CuttableDatabase(own) as database:
         meeting, store = await live_meeting(database.url, settings, AcronymBackends())
         try:
             lines = [f"The Q{chr(65 + n)}X figures are late." for n in range(12)]
@@ -87,6 +89,44 @@ async def test_a_meeting_goes_on_while_postgres_is_away_and_its_journal_catches_
             async with asyncio.timeout(30):
                 await meeting.stop_finished()
             assert meeting.state.stop_status == STOP_DONE
+        finally:
+            meeting.close()
+            await store.close()
+
+
+async def test_a_stop_that_outlives_its_wait_for_the_journal_ends_in_error_and_may_be_retried(
+    database_url: str,
+) -> None:
+    settings = {"upsert_retry_s": 1.0, "upsert_attempts": 2}
+    # A database of its own: the stop's glossary rows must not reach other tests' meetings.
+    own = await asyncio.to_thread(own_database, database_url)
+    with CuttableDatabase(own) as database:
+        meeting, store = await live_meeting(database.url, settings, AcronymBackends())
+        try:
+            await meeting.submit_line("The QRS plan.", is_final=True, timestamp=None, speaker=None)
+            await meeting.lines.drained()
+            await asyncio.to_thread(database.go_down)
+            await meeting.stop()
+            async with asyncio.timeout(30):
+                await meeting.stop_finished()
+            # The journal could not be written within upsert_retry_s: error, never stuck.
+            assert meeting.state.stop_status == STOP_ERROR
+            assert meeting.state.stop_error is not None and "stop again" in meeting.state.stop_error
+
+            await asyncio.to_thread(database.come_back)
+            await meeting.stop()
+            async with asyncio.timeout(60):
+                await meeting.stop_finished()
+            assert meeting.state.stop_status_body() == {
+                "status": STOP_DONE,
+                "upserted": 1,
+                "error": None,
+            }
+            await until(lambda: meeting.journal_kept == 0)
+            ends = [
+                e["type"] for e in await meeting.events_after(0, 100, 0) if "upsert" in e["type"]
+            ]
+            assert ends == ["upsert_error", "upsert_done"]
         finally:
             meeting.close()
             await store.close()
