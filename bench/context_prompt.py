@@ -5,9 +5,10 @@ prompt (a stream's earlier finals as the previous text of its next utterance).
 
 Each recording goes through the service's own segmentation (`UtteranceSegmenter` with the
 default `audio` settings, 0.1 s frames) and its finals are transcribed one after another by the
-service's `SpeechEngine`, once with `audio.context_prompt_chars` 0 and once with `--chars`;
-the context is what the engine itself heard before, as in the service. Reports WER (CER for
-Korean), the jargon spelled right and the finals' texts. `--hotwords` also gives every
+service's `SpeechEngine` with the default `transcriber` settings, once with
+`audio.context_prompt_chars` 0 and once with `--chars`; the context is what the engine itself
+heard before, as in the service. Reports WER (CER for Korean), the jargon spelled right and the
+finals' texts. `--hotwords` also gives every
 utterance the recording's jargon list as hotwords (a meeting whose glossary knows them).
 """
 
@@ -32,7 +33,7 @@ from glossify.audio.context_prompt import context_tail
 from glossify.audio.stream import segmenter_config
 from glossify.audio.utterances import Utterance, UtteranceSegmenter
 from glossify.audio.vad import load_vad_model
-from glossify.config.settings import AudioConfig
+from glossify.config.settings import AudioConfig, TranscriberConfig
 from glossify.transcription.engine import SpeechEngine
 from glossify.transcription.types import SpeechRequest
 from glossify.transcription.wer import cer, wer
@@ -110,6 +111,19 @@ def recordings() -> list[Recording]:
     ]
 
 
+def service_engine() -> SpeechEngine:
+    """Whisper as the Transcriber deployment loads it with the default settings."""
+    config = TranscriberConfig()
+    return SpeechEngine(
+        resolve_whisper_dir(config.model),
+        device=config.device,
+        compute_type=config.compute_type,
+        cpu_threads=config.cpu_threads,
+        beam_size=config.beam_size,
+        encoder_margin_s=config.encoder_margin_s,
+    )
+
+
 def stream_finals(audio: np.ndarray, config: AudioConfig) -> list[Utterance]:
     """The final utterances the service would cut from this audio, sent in 0.1 s frames."""
     segmenter = UtteranceSegmenter(segmenter_config(config), vad=load_vad_model())
@@ -181,7 +195,7 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", help="recording names (default: all)")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
-    engine = SpeechEngine(resolve_whisper_dir(None), cpu_threads=2)
+    engine = service_engine()
     rows = [
         measure(engine, recording, chars, args.hotwords)
         for recording in recordings()

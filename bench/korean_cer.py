@@ -16,18 +16,16 @@ import json
 from pathlib import Path
 
 from bench.common.paths import results_path
-from bench.context_prompt import measure, recordings
+from bench.context_prompt import measure, recordings, service_engine
 from bench.korean_recording import load_korean_script
 from glossify.config.settings import AudioConfig
-from glossify.transcription.engine import SpeechEngine
-from glossify.weights.whisper import resolve_whisper_dir
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
-    engine = SpeechEngine(resolve_whisper_dir(None), cpu_threads=2)
+    engine = service_engine()
     korean = next(r for r in recordings() if r.language == "ko")
     row = measure(engine, korean, AudioConfig().context_prompt_chars, use_hotwords=False)
     print("script:")
