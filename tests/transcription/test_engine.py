@@ -27,7 +27,7 @@ from glossify.transcription.engine import (
     previous_text,
 )
 from glossify.transcription.types import MAX_SAMPLES, SAMPLE_RATE, SpeechRequest, SpeechResult
-from glossify.transcription.wer import edit_distance, wer, words
+from glossify.transcription.wer import cer, edit_distance, wer, words
 from glossify.weights import packaged as model_files
 from glossify.weights import whisper as whisper_model
 from glossify.weights.packaged import ModelAssemblyError
@@ -87,6 +87,13 @@ def test_wer_ignores_case_and_punctuation() -> None:
         "postmortem",
     ]
     assert wer(JFK_TEXT, JFK_TEXT.upper().replace(",", "")) == 0.0
+
+
+def test_cer_counts_characters_without_spaces_or_punctuation() -> None:
+    assert cer("오늘 CPK 지표가 불안정합니다.", "오늘CPK 지표가, 불안정 합니다") == 0.0
+    assert cer("지표가", "지표기") == pytest.approx(1 / 3)
+    assert cer("지표", "") == 1.0
+    assert cer("", "") == 0.0 and cer("", "음") == 1.0
 
 
 def test_wer_counts_substitutions_deletions_and_insertions() -> None:
