@@ -22,6 +22,10 @@ log = logging.getLogger(__name__)
 # A host that Ray is restarting answers again within seconds; a caller waits that long.
 RETRY_DELAYS_S = (0.2, 0.5, 1.0, 2.0, 3.0, 5.0, 5.0, 5.0)
 
+# A sliver of CPU, not none: an actor that asks for nothing may be placed on any node, the GPU
+# nodes included (tests/cluster/test_two_nodes.py saw it), where losing the node loses meetings.
+HOST_CPUS = 0.01
+
 # One remote call on a host's actor handle, e.g. ``lambda host: host.open.remote(mid)``.
 HostCall = Callable[[ActorHandle[MeetingHost]], ObjectRef[dict[str, Any]]]
 
@@ -47,7 +51,7 @@ class MeetingHosts:
                 get_if_exists=True,
                 max_restarts=-1,
                 max_concurrency=100_000,
-                num_cpus=0,
+                num_cpus=HOST_CPUS,
             ).remote(shard, self._config.model_dump_json())
             self._handles[shard] = handle
         return handle
