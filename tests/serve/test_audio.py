@@ -190,6 +190,8 @@ async def test_bad_audio_gets_error_events_and_other_streams_go_on(stack) -> Non
         await bad.send({"type": "audio_end"})
         await bad.send({"type": "ping"})
         await bad.wait_for(lambda events: any(e["type"] == "pong" for e in events))
+        # The pong comes at once; audio_done comes after everything sent before audio_end.
+        await bad.wait_for(lambda events: any(e["type"] == "audio_done" for e in events))
         codes = [e["code"] for e in bad.of_type("error")]
         assert codes[:3] == [
             "unsupported_sample_rate",
