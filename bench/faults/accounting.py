@@ -148,6 +148,11 @@ class Figures:
     duplicates: dict[str, int] = field(default_factory=dict)
     missing_at_listeners: int = 0
     captions_resumed_s: float | None = None
+    # What there was to lose: the journal's final lines and terms, and the terms shown before
+    # the fault (the only ones "terms lost" can count).
+    finals: int = 0
+    terms: int = 0
+    terms_before_fault: int = 0
 
     @property
     def events_duplicated(self) -> int:
@@ -160,6 +165,9 @@ class Figures:
             "events_duplicated": self.events_duplicated,
             "captions_resumed_s": self.captions_resumed_s,
             "missing_at_listeners": self.missing_at_listeners,
+            "finals": self.finals,
+            "terms": self.terms,
+            "terms_before_fault": self.terms_before_fault,
             "lost_lines": self.lines_lost,
             "lost_terms": self.terms_lost,
             "duplicates": self.duplicates,
@@ -180,7 +188,7 @@ def account(
     each received, ``history`` its journal replayed from seq 0."""
     finals = [line["text"] for line in journal_lines]
     journaled = [*journal_lines, *journal_terms]
-    figures = Figures()
+    figures = Figures(finals=len(finals), terms=len(journal_terms))
     if script is not None:
         figures.lines_lost = lines_lost(script, finals)
         figures.duplicates["repeated_finals"] = len(repeated_finals(script, finals))
@@ -194,5 +202,6 @@ def account(
     if fault_at is not None and listeners:
         before = [t for r in listeners for t in seen_before(r, fault_at, "terms")]
         figures.terms_lost = terms_lost(before, journal_terms)
+        figures.terms_before_fault = len({term_key(t) for t in before})
         figures.captions_resumed_s = captions_resumed_s(listeners[0], fault_at)
     return figures

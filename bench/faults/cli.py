@@ -72,10 +72,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def table(rows: list[dict[str, Any]], markdown: bool = False) -> str:
+    """Lines lost of the script's; terms lost of those shown before the fault; all terms."""
     columns: list[Column[dict[str, Any]]] = [
         Column("fault", 26, lambda r: r["fault"], align="<"),
-        Column("lines lost", 10, lambda r: str(r["final_lines_lost"])),
-        Column("terms lost", 10, lambda r: str(r["terms_lost"])),
+        Column("lines lost", 10, lambda r: f"{r['final_lines_lost']}/{r['script_lines']}"),
+        Column("terms lost", 10, lambda r: f"{r['terms_lost']}/{r['terms_before_fault']}"),
+        Column("terms", 5, lambda r: str(r["terms"])),
         Column("duplicated", 10, lambda r: str(r["events_duplicated"])),
         Column("captions resumed s", 18, lambda r: cell(r["captions_resumed_s"], 1)),
         Column("replaced s", 10, lambda r: cell(r.get("replaced_s"), 1)),
@@ -90,7 +92,8 @@ async def run_all(target: scenarios.Target, names: list[str]) -> list[dict[str, 
         began = time.monotonic()
         print(f"-- {name}", flush=True)
         outcome = await SCENARIOS[name](target)
-        row = outcome.row() | {"took_s": round(time.monotonic() - began, 1)}
+        took_s = round(time.monotonic() - began, 1)
+        row = outcome.row() | {"script_lines": len(target.script), "took_s": took_s}
         print(table([row]).splitlines()[1], flush=True)
         rows.append(row)
     return rows
