@@ -161,10 +161,11 @@ async def audio_meeting(
     trigger: Trigger | None = None,
     inject: Inject | None = None,
     at_stop: Inject | None = None,
-    after_fault: Callable[[Run], Awaitable[None]] | None = None,
+    after_audio: Callable[[Run], Awaitable[None]] | None = None,
 ) -> Outcome:
     """The sample meeting streamed into a fresh meeting with ``inject`` fired once ``trigger``
-    holds (or, with ``at_stop``, right after /stop is accepted, and the meeting is stopped)."""
+    holds (or, with ``at_stop``, right after /stop is accepted, and the meeting is stopped);
+    ``after_audio`` runs once the sender is done, before any stop."""
     async with target.session() as session:
         run = Run(target, session, f"fault-{fault.replace('_', '-')}-{uuid.uuid4().hex[:8]}")
         async with _listeners(run):
@@ -188,8 +189,8 @@ async def audio_meeting(
                 )
             except Exception as exc:
                 run.details["sender_error"] = repr(exc)
-            if after_fault is not None:
-                await after_fault(run)
+            if after_audio is not None:
+                await after_audio(run)
             if at_stop is not None:
                 await _stop(run, at_stop)
             await run.listeners[0].wait_quiet(QUIET_S, SETTLE_WITHIN_S)
@@ -349,8 +350,22 @@ async def host_killed_during_audio(target: Target) -> Outcome:
     )
 
 
+async def external_terms(run: Run) -> None:
+    """Two terms posted from outside, so that the stop has rows to save whatever the explainer
+    managed (on a busy machine the local one may time out on every term)."""
+    acronym = fresh_acronym()
+    terms = [
+        {"entity": f"{acronym} ledger", "domain": "Finance", "body": "A made-up ledger."},
+        {"entity": f"{acronym} gateway", "domain": "Tech", "body": "A made-up gateway."},
+    ]
+    async with run.session.post(run.url("/terms"), json=terms) as response:
+        response.raise_for_status()
+
+
 async def host_killed_during_stop(target: Target) -> Outcome:
-    return await audio_meeting(target, "host_killed_during_stop", at_stop=kill_host)
+    return await audio_meeting(
+        target, "host_killed_during_stop", after_audio=external_terms, at_stop=kill_host
+    )
 
 
 async def explainer_killed(target: Target) -> Outcome:
@@ -388,7 +403,7 @@ async def detector_hangs(target: Target) -> Outcome:
         "detector_hangs",
         trigger=after_finals(2),
         inject=freeze_detector,
-        after_fault=later_term,
+        after_audio=later_term,
     )
 
 

@@ -71,7 +71,7 @@ async def test_a_meeting_host_killed_during_stop_ends_it_done_once(stack, target
             "SELECT termid, domain FROM term WHERE termid = ANY($1::uuid[])",
             [term_id(t["entity"]) for t in terms],
         )
-        assert {(term_id(t["entity"]), t["domain"]) for t in terms} <= {
+        assert {(str(term_id(t["entity"])), t["domain"]) for t in terms} <= {
             (str(r["termid"]), r["domain"]) for r in rows
         }
     finally:
