@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from glossify import metrics
-from glossify.audio.context_prompt import context_tail
+from glossify.audio.context_prompt import next_context
 from glossify.audio.pace import RealTimePace
 from glossify.audio.partial_pacing import PartialPacer
 from glossify.audio.pcm import AudioFormat, PcmStream
@@ -174,10 +174,10 @@ class AudioStream:
                 message = f"seconds {start:.1f}-{end:.1f} of this stream could not be transcribed"
                 await self._reply(error_event("not_transcribed", message))
             else:
+                self._context = next_context(
+                    self._context, result, self._config.context_prompt_chars
+                )
                 if result.text:
-                    self._context = context_tail(
-                        self._context, result.text, self._config.context_prompt_chars
-                    )
                     await self._enter(utterance, result.text, final=True, detected=detected)
                     self.finals_entered += 1
             # Everything up to here is settled: a sender that reconnects resumes from it.

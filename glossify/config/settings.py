@@ -53,8 +53,9 @@ class AudioConfig(Strict):
     # Finals waiting for the Transcriber per stream; beyond this the socket is read more slowly.
     max_pending_finals: int = Field(default=8, ge=1, le=256)
     hotwords: int = Field(default=40, ge=0, le=500)
-    # The end of a stream's earlier finals (this many characters, whole words) goes to Whisper
-    # with the hotwords as its previous-text prompt; 0: each utterance is heard alone.
+    # The end of a stream's earlier finals (this many characters, whole words; only finals
+    # Whisper was sure of, audio/context_prompt.py) goes to Whisper with the hotwords as its
+    # previous-text prompt; 0: each utterance is heard alone.
     context_prompt_chars: int = Field(default=200, ge=0, le=1000)
     # A sender's audio may arrive at most this many times faster than real time (after the
     # head start); faster senders are read more slowly, so none starves the other meetings.
