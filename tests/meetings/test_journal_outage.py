@@ -13,11 +13,12 @@ from typing import Any
 import asyncpg
 import pytest
 
+from bench.faults.database import CuttableDatabase
 from glossify.meetings.live import Refused
 from glossify.meetings.state import STOP_DONE, STOP_ERROR
 from glossify.terms.candidates import Candidate
 from tests.meetings.test_stop_outage import NoBackends, live_meeting
-from tests.serve.apps import CuttableDatabase, own_database
+from tests.serve.apps import own_database
 from tests.serve.clients import poll_until
 
 ACRONYM = re.compile(r"\b[A-Z]{3,6}\b")

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from faster_whisper import decode_audio
 
+from bench.faults.tcp_proxy import CuttableProxy
 from glossify.audio.pcm import pcm16
 from glossify.cli.demo import sample_meeting
 from glossify.cli.stream_client import stream_file
@@ -21,7 +22,6 @@ from glossify.terms.candidates import normalize_term, term_id
 from glossify.transcription.wer import wer as word_error_rate
 from tests.paths import SHARED_AUDIO
 from tests.serve.clients import AUTH, TEST_KEY, Listener, connect, new_meeting_id, poll_until
-from tests.serve.tcp_proxy import CuttableProxy
 
 AUDIO = SHARED_AUDIO
 SAMPLE_MEETING = sample_meeting()

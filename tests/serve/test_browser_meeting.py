@@ -23,6 +23,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page
 
+from bench.faults.tcp_proxy import CuttableProxy
 from tests.serve.browser import (
     ConsoleWatch,
     chromium,
@@ -34,7 +35,6 @@ from tests.serve.browser import (
     wait_live,
 )
 from tests.serve.clients import AUTH, new_meeting_id
-from tests.serve.tcp_proxy import CuttableProxy
 
 # "Our Kubernetes cluster autoscaler keeps evicting pods, so the CPK of the line dropped below
 # one point three three. Let's check the EBITDA impact with finance before the quarterly

@@ -19,9 +19,10 @@ import httpx
 import pytest
 import ray
 
+from bench.faults.database import CuttableDatabase
 from glossify.meetings.host import host_name
 from glossify.terms.candidates import term_id
-from tests.serve.apps import App, CuttableDatabase, app_on_cuttable_database, standin_backends
+from tests.serve.apps import App, app_on_cuttable_database, standin_backends
 from tests.serve.clients import AUTH, Listener, new_meeting_id, poll_until
 from tests.standins import running_standins
 
