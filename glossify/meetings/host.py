@@ -335,7 +335,7 @@ class MeetingHost:
     async def _glossary(self) -> Glossary:
         # No host keeps explanations from the table in memory (only term names, for hotwords
         # and detection), so a correction is seen by the next meeting that detects the term
-        # (``LiveMeeting._known_explanation`` reads the table each time).
+        # (``TermExplanations.known`` reads the table each time).
         return Glossary((await self._ready()).pool)
 
     async def search_glossary(self, query: GlossaryQuery) -> dict[str, Any]:

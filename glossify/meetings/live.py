@@ -6,12 +6,12 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any
 
 from glossify import metrics
 from glossify.access.limits import RateLimiter
 from glossify.config.settings import GlossifyConfig
-from glossify.explain.answer import abstention_text
+from glossify.meetings.explanations import Backends, TermExplanations
 from glossify.meetings.journal import JournalBuffer, JournalFull, merge_events
 from glossify.meetings.line_queue import LineQueue
 from glossify.meetings.state import (
@@ -31,7 +31,6 @@ from glossify.protocol import now_iso, terms_event, transcript_event
 from glossify.remote.retries import Deadline, Retry, with_retries
 from glossify.store.postgres import MeetingRecord, Store, is_unreachable
 from glossify.terms.candidates import (
-    Candidate,
     FilterRules,
     drop_nested,
     filter_candidates,
@@ -45,12 +44,6 @@ log = logging.getLogger(__name__)
 UPSERT_RETRY_BACKOFF_S = 1.0
 
 Journal = Callable[[dict[str, Any]], Awaitable[None]]
-
-
-class Backends(Protocol):
-    async def detect(self, text: str, language: str | None) -> list[Candidate]: ...
-
-    async def explain(self, term: str, context: str, language: str | None) -> dict[str, Any]: ...
 
 
 class Refused(Exception):
@@ -90,6 +83,7 @@ class LiveMeeting:
         )
         self._store = store
         self._backends = backends
+        self._explanations = TermExplanations(store, backends, config)
         self._config = config
         self._quotas = config.auth.quotas
         self._line_rate = line_rate
@@ -382,53 +376,18 @@ class LiveMeeting:
     async def _explain(self, term: str, context: str) -> None:
         norm = normalize_term(term)
         try:
-            event = await self._known_explanation(term)
+            event = await self._explanations.known(term)
             metrics.count_term_lookup(event)
             if event is None:
-                event = await self._new_explanation(term, context)
+                # The explainer tells the sense from the line and the lines just before it.
+                lines = [*earlier_lines(self.state.log.recent(), context), context]
+                event = await self._explanations.new(term, "\n".join(lines), self.state.language)
             # An abstention is shown as such in the meeting, never saved as an explanation.
             await self._publish_term(norm, event, to_glossary=not event.get("abstained", False))
         except Exception as exc:
             # Unclaim so the term gets another chance the next time someone says it.
             self.state.claimed_terms.discard(norm)
             log.warning("no explanation for %r in meeting %s: %r", term, self.id, exc)
-
-    async def _known_explanation(self, term: str) -> dict[str, Any] | None:
-        if not self._config.meetings.use_glossary:
-            return None
-        try:
-            entry = await self._store.glossary_entry(term_id(term))
-        except Exception as exc:
-            # The glossary only saves asking the explainer: without it the term is still shown.
-            log.warning("glossary lookup of %r failed (%r); asking the explainer", term, exc)
-            return None
-        if entry is None:
-            return None
-        _, domain, body = entry
-        return terms_event(term, domain, body, "glossary", now_iso())
-
-    async def _new_explanation(self, term: str, context: str) -> dict[str, Any]:
-        meetings = self._config.meetings
-        # The explainer tells the sense from the line and the meeting's lines just before it.
-        context = "\n".join([*earlier_lines(self.state.log.recent(), context), context])
-        for attempt in range(1, meetings.explain_attempts + 1):
-            try:
-                answer = await asyncio.wait_for(
-                    self._backends.explain(term, context, self.state.language),
-                    meetings.term_timeout_s,
-                )
-                break
-            except TimeoutError:
-                raise
-            except Exception as exc:
-                # Small local models now and then answer off-format; a second try usually works.
-                if attempt == meetings.explain_attempts:
-                    raise
-                log.info("explaining %r failed (%r); trying again", term, exc)
-        if answer.get("abstained"):
-            body = abstention_text(self.state.language)
-            return terms_event(term, "", body, answer["source"], now_iso()) | {"abstained": True}
-        return terms_event(term, answer["domain"], answer["body"], answer["source"], now_iso())
 
     async def _finish_stop(self) -> None:
         try:

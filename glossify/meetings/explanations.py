@@ -1,0 +1,67 @@
+"""Where a meeting's term explanations come from: the organisation glossary first, else the
+explainer, asked with the line and the meeting's lines just before it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Protocol
+
+from glossify.config.settings import GlossifyConfig
+from glossify.explain.answer import abstention_text
+from glossify.protocol import now_iso, terms_event
+from glossify.store.postgres import Store
+from glossify.terms.candidates import Candidate, term_id
+
+log = logging.getLogger(__name__)
+
+
+class Backends(Protocol):
+    async def detect(self, text: str, language: str | None) -> list[Candidate]: ...
+
+    async def explain(self, term: str, context: str, language: str | None) -> dict[str, Any]: ...
+
+
+class TermExplanations:
+    def __init__(self, store: Store, backends: Backends, config: GlossifyConfig) -> None:
+        self._store = store
+        self._backends = backends
+        self._config = config
+
+    async def known(self, term: str) -> dict[str, Any] | None:
+        """The organisation glossary's explanation of ``term`` as a terms event, if it has one.
+        It is read each time, so a correction is what the next meeting gets."""
+        if not self._config.meetings.use_glossary:
+            return None
+        try:
+            entry = await self._store.glossary_entry(term_id(term))
+        except Exception as exc:
+            # The glossary only saves asking the explainer: without it the term is still shown.
+            log.warning("glossary lookup of %r failed (%r); asking the explainer", term, exc)
+            return None
+        if entry is None:
+            return None
+        _, domain, body = entry
+        return terms_event(term, domain, body, "glossary", now_iso())
+
+    async def new(self, term: str, context: str, language: str | None) -> dict[str, Any]:
+        """A terms event from the explainer; an abstention is one that says so
+        (``"abstained": true``, no domain)."""
+        meetings = self._config.meetings
+        for attempt in range(1, meetings.explain_attempts + 1):
+            try:
+                answer = await asyncio.wait_for(
+                    self._backends.explain(term, context, language), meetings.term_timeout_s
+                )
+                break
+            except TimeoutError:
+                raise
+            except Exception as exc:
+                # Small local models now and then answer off-format; a second try usually works.
+                if attempt == meetings.explain_attempts:
+                    raise
+                log.info("explaining %r failed (%r); trying again", term, exc)
+        if answer.get("abstained"):
+            body = abstention_text(language)
+            return terms_event(term, "", body, answer["source"], now_iso()) | {"abstained": True}
+        return terms_event(term, answer["domain"], answer["body"], answer["source"], now_iso())
