@@ -1,7 +1,8 @@
 """The stack a live benchmark runs against, and stopping its meetings.
 
 `open_stack()` starts the local stack (Ray, Serve, a fresh embedded PostgreSQL in a temporary
-GLOSSIFY_HOME, so the glossary starts empty) or yields the running one at --url;
+GLOSSIFY_HOME, so the glossary starts empty; optionally reached through a proxy such as the
+fault bench's cuttable one) or yields the running one at --url;
 `stop_meetings()` stops meetings and waits for their glossary upserts.
 """
 
@@ -14,8 +15,8 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -26,10 +27,14 @@ from glossify.cli.local_stack import cli_credential
 
 
 @contextmanager
-def open_stack(args: argparse.Namespace) -> Iterator[tuple[str, Path | None]]:
+def open_stack(
+    args: argparse.Namespace,
+    database_through: Callable[[str], AbstractContextManager[str]] | None = None,
+) -> Iterator[tuple[str, Path | None]]:
     """(base URL, PostgreSQL data directory) of the stack started from `args` (--port,
     --app-args as JSON, --tiny-llm, --dashboard), shut down after the block; with --url, that
-    URL and None."""
+    URL and None. ``database_through(url)`` yields the URL the stack uses instead of its
+    database's own (a proxy in front of it), for the duration of the block."""
     if args.url:
         yield args.url, None
         return
@@ -44,8 +49,15 @@ def open_stack(args: argparse.Namespace) -> Iterator[tuple[str, Path | None]]:
         app_args.setdefault("explainer", {})["model_path"] = str(smollm2_path())
     try:
         dashboard = bool(getattr(args, "dashboard", False))
-        with local_stack(app_args, "127.0.0.1", args.port, dashboard=dashboard) as base:
-            yield base, Path(os.environ["GLOSSIFY_HOME"]) / "pgdata"
+        with ExitStack() as database:
+            if database_through is not None:
+                from glossify.store.database import database_url
+
+                # local_stack uses DATABASE_URL when it is set, rather than starting one.
+                direct = database.enter_context(database_url())
+                os.environ["DATABASE_URL"] = database.enter_context(database_through(direct))
+            with local_stack(app_args, "127.0.0.1", args.port, dashboard=dashboard) as base:
+                yield base, Path(os.environ["GLOSSIFY_HOME"]) / "pgdata"
     finally:
         shutil.rmtree(home, ignore_errors=True)
 

@@ -124,6 +124,15 @@ def is_final(event: dict[str, Any]) -> bool:
     return event.get("type") == "transcript" and bool(event.get("is_final"))
 
 
+def finals_not_in(
+    finals: Iterable[dict[str, Any]], journal_lines: Iterable[dict[str, Any]]
+) -> list[int]:
+    """Seqs of final lines (as listeners received them) that the journal (GET /transcript)
+    does not hold: while PostgreSQL is away the meeting goes on and its journal lags behind."""
+    journaled = {line["seq"] for line in journal_lines}
+    return sorted({e["seq"] for e in finals if e["seq"] not in journaled})
+
+
 def seen_before(received: Iterable[Received], moment: float, kind: str) -> list[dict[str, Any]]:
     """Events of type ``kind`` a listener had received before ``moment``."""
     return [r.event for r in received if r.at < moment and r.event.get("type") == kind]

@@ -23,7 +23,8 @@ from typing import Any
 import aiohttp
 
 from bench.faults import injectors
-from bench.faults.accounting import Figures, account, is_final
+from bench.faults.accounting import STOP_OUTCOMES, Figures, account, finals_not_in, is_final
+from bench.faults.database import CuttableDatabase
 from bench.faults.listener import RecordingListener
 from glossify.cli.stream_client import stream_file, ws_url
 from glossify.config.settings import GlossifyConfig
@@ -35,6 +36,10 @@ QUIET_S = 8.0
 SETTLE_WITHIN_S = 300.0
 STOP_WITHIN_S = 240.0
 REPLACED_WITHIN_S = 300.0
+# How long PostgreSQL stays away (issue 11: "stopped for 30 s"), and how long the journal may
+# take to catch up once it is back.
+DATABASE_AWAY_S = 30.0
+CATCH_UP_WITHIN_S = 300.0
 
 Trigger = Callable[[RecordingListener], bool]
 Inject = Callable[["Run"], Awaitable[dict[str, Any]]]
@@ -51,9 +56,18 @@ class Target:
     shards: int
     audio: Path
     script: list[str]
+    # The stack's PostgreSQL behind a proxy the database faults take down (None: not cuttable).
+    database: CuttableDatabase | None = None
 
     @classmethod
-    def of(cls, base_url: str, credential: str, config: GlossifyConfig, audio: Path) -> Target:
+    def of(
+        cls,
+        base_url: str,
+        credential: str,
+        config: GlossifyConfig,
+        audio: Path,
+        database: CuttableDatabase | None = None,
+    ) -> Target:
         script = audio.with_suffix(".txt").read_text().splitlines()
         meetings = config.meetings
         return cls(
@@ -64,6 +78,7 @@ class Target:
             meetings.shards,
             audio,
             [line for line in script if line.strip()],
+            database,
         )
 
     def session(self) -> aiohttp.ClientSession:
@@ -149,6 +164,42 @@ async def freeze_detector(run: Run) -> dict[str, Any]:
     finally:
         injectors.thaw(frozen)
     return {"frozen_pids": frozen, "replaced_s": replaced}
+
+
+def database_away(run: Run) -> CuttableDatabase:
+    if run.target.database is None:
+        raise RuntimeError(
+            "a database fault needs the stack's PostgreSQL behind a CuttableDatabase "
+            "(python -m bench.faults puts it there)"
+        )
+    return run.target.database
+
+
+async def stop_database(run: Run) -> dict[str, Any]:
+    """PostgreSQL away for DATABASE_AWAY_S (connections dropped and refused), then back; records
+    the seconds from its return until GET /transcript holds every final line the first
+    listener had received by then (None: not within CATCH_UP_WITHIN_S)."""
+    database = database_away(run)
+    await asyncio.to_thread(database.go_down)
+    try:
+        await asyncio.sleep(DATABASE_AWAY_S)
+    finally:
+        await asyncio.to_thread(database.come_back)
+    back = time.monotonic()
+    while time.monotonic() - back < CATCH_UP_WITHIN_S:
+        finals = [e for e in run.listeners[0].events() if is_final(e)]
+        try:
+            journal = await _read_all(run, "/transcript", "lines")
+        except (aiohttp.ClientError, TimeoutError, ValueError):
+            journal = None  # the read itself waits for the database
+        if journal is not None and not finals_not_in(finals, journal):
+            return {"database_away_s": DATABASE_AWAY_S, "journal_caught_up_s": _since(back)}
+        await asyncio.sleep(0.5)
+    return {"database_away_s": DATABASE_AWAY_S, "journal_caught_up_s": None}
+
+
+def _since(moment: float) -> float:
+    return round(time.monotonic() - moment, 2)
 
 
 # ---------------------------------------------------------------- running a meeting
@@ -405,6 +456,23 @@ async def detector_hangs(target: Target) -> Outcome:
         inject=freeze_detector,
         after_audio=later_term,
     )
+
+
+async def database_outage(target: Target) -> Outcome:
+    return await audio_meeting(
+        target, "database_outage", trigger=after_finals(2), inject=stop_database
+    )
+
+
+async def database_outage_at_stop(target: Target) -> Outcome:
+    """PostgreSQL away from the moment /stop is accepted; the stop must still end done, once."""
+    outcome = await audio_meeting(
+        target, "database_outage_at_stop", after_audio=external_terms, at_stop=stop_database
+    )
+    outcome.details["stop_outcomes"] = [
+        e["type"] for e in outcome.history if e.get("type") in STOP_OUTCOMES
+    ]
+    return outcome
 
 
 Scenario = Callable[[Target], Awaitable[Outcome]]

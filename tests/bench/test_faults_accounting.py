@@ -6,6 +6,7 @@ from bench.faults.accounting import (
     Received,
     account,
     captions_resumed_s,
+    finals_not_in,
     lines_lost,
     missing_seqs,
     repeated_finals,
@@ -75,6 +76,17 @@ def test_terms_lost_repeated_and_outcomes() -> None:
     assert repeated_outcomes([final(1, "a"), stop]) == 0
     assert repeated_outcomes([stop, {**stop, "seq": 10}]) == 1
     assert seq_faults([final(1, "a"), final(2, "b"), final(2, "b"), final(3, "c")]) == 2
+
+
+def test_a_journal_lagging_behind_its_listeners_lacks_their_later_finals() -> None:
+    shown = [final(1, SCRIPT[0]), term(2, "Kubernetes"), final(3, SCRIPT[1]), final(4, SCRIPT[2])]
+    finals = [e for e in shown if e["type"] == "transcript"]
+    assert finals_not_in(finals, [final(1, SCRIPT[0])]) == [3, 4]
+    # Caught up: every final is there, whatever else the journal holds (terms are elsewhere).
+    assert (
+        finals_not_in(finals, [final(1, SCRIPT[0]), final(3, SCRIPT[1]), final(4, SCRIPT[2])]) == []
+    )
+    assert finals_not_in([], []) == []
 
 
 def test_captions_resume_at_the_first_new_final_after_the_fault() -> None:
