@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Literal
 
 from ray.serve import Application
 from ray.serve.deployment import Deployment
 
+from glossify.cli.cpu_budget import Scaled
 from glossify.config.access import AccessConfigError, load_access_secrets
 from glossify.config.base import ConfigError
 from glossify.config.settings import AutoscalingOverrides, GlossifyConfig, load_config
@@ -15,6 +16,7 @@ from glossify.deployments.detector import TermDetector
 from glossify.deployments.explainer import TermExplainer
 from glossify.deployments.ingress import GlossifyIngress
 from glossify.deployments.transcriber import Transcriber
+from glossify.meetings.hosts import HOST_CPUS
 
 # Remote backends wait on the network, not on a CPU: a sliver each keeps them schedulable next
 # to the Transcriber and llama.cpp replicas. A Serve config's ray_actor_options still win.
@@ -54,6 +56,36 @@ def _backend_deployment(
         return deployment.options(ray_actor_options=options, autoscaling_config=merged)
     except ValueError as exc:
         raise ConfigError(f"autoscaling.{deployment.name}: {exc}") from None
+
+
+def _cpus(deployment: Deployment) -> float:
+    return float((deployment.ray_actor_options or {}).get("num_cpus", 1))
+
+
+def fixed_cpus(config: GlossifyConfig) -> float:
+    """CPUs of what does not autoscale: the Transcriber, the ingress and the meeting hosts."""
+    transcriber = _cpus(_deployment(Transcriber)) if config.transcriber.enabled else 0.0
+    return transcriber + _cpus(_deployment(GlossifyIngress)) + config.meetings.shards * HOST_CPUS
+
+
+def scaled_backends(config: GlossifyConfig) -> list[Scaled]:
+    """The autoscaled backends as ``build_graph`` deploys them: CPUs per replica and bounds."""
+    backends: tuple[tuple[Literal["TermDetector", "TermExplainer"], object, bool], ...] = (
+        ("TermDetector", TermDetector, config.detector.backend != "local"),
+        ("TermExplainer", TermExplainer, config.explainer.backend != "local"),
+    )
+    scaled = []
+    for name, decorated, remote in backends:
+        deployment = _deployment(decorated)
+        bounds = deployment._deployment_config.autoscaling_config
+        if bounds is None:
+            continue
+        overrides = config.autoscaling.get(name) or AutoscalingOverrides()
+        low = bounds.min_replicas if overrides.min_replicas is None else overrides.min_replicas
+        high = bounds.max_replicas if overrides.max_replicas is None else overrides.max_replicas
+        cpus = REMOTE_BACKEND_CPUS if remote else _cpus(deployment)
+        scaled.append(Scaled(name, cpus, low, high))
+    return scaled
 
 
 def build_graph(

@@ -16,7 +16,12 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from glossify.cli.cpu_budget import fitting_max_replicas
+
+if TYPE_CHECKING:
+    from glossify.config.settings import GlossifyConfig
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -117,6 +122,7 @@ def local_stack(
             from glossify.weights.whisper import default_whisper_dir
 
             default_whisper_dir()
+        app_args = scaled_to_fit(app_args, config, os.cpu_count() or 1)
         context = ray.init(
             address="local",
             include_dashboard=dashboard,
@@ -143,6 +149,18 @@ def local_stack(
             serve.shutdown()  # type: ignore[no-untyped-call]  # untyped in Ray
             MeetingHosts(config.model_copy(update={"app_name": APP_NAME})).kill_all()
             ray.shutdown()
+
+
+def scaled_to_fit(app_args: dict[str, Any], config: GlossifyConfig, cpus: int) -> dict[str, Any]:
+    """``app_args`` with each autoscaled backend's max_replicas lowered to what fits in
+    ``cpus`` beside the Transcriber (see cpu_budget); a maximum the config sets is kept."""
+    from glossify.app import fixed_cpus, scaled_backends
+
+    maxima = fitting_max_replicas(float(cpus), fixed_cpus(config), scaled_backends(config))
+    autoscaling = {name: dict(values) for name, values in app_args.get("autoscaling", {}).items()}
+    for name, highest in maxima.items():
+        autoscaling.setdefault(name, {}).setdefault("max_replicas", highest)
+    return {**app_args, "autoscaling": autoscaling}
 
 
 def host_link(base: str, app_args: dict[str, Any], now: datetime | None = None) -> str:
