@@ -13,6 +13,7 @@ from typing import Any, TextIO
 import httpx
 
 from glossify.cli.stream_client import CaptionPrinter, StreamReport, stream_file
+from glossify.web.export import explained
 
 STOP_WAIT_S = 300.0
 
@@ -70,8 +71,12 @@ async def run_demo_meeting(
             credential=credential,
         )
         status = (await client.get(f"/meeting/{meeting_id}/stop/status")).json()
-        glossary = (await client.get(f"/meeting/{meeting_id}/terms")).json()["terms"]
-    say(f"\nGlossary of {meeting_id} ({len(glossary)} terms):")
+        shown = (await client.get(f"/meeting/{meeting_id}/terms")).json()["terms"]
+    # Terms the explainer abstained on were shown as such, but are no glossary entries.
+    glossary = explained(shown)
+    unsure = len(shown) - len(glossary)
+    without = f"; {unsure} without a confident explanation" if unsure else ""
+    say(f"\nGlossary of {meeting_id} ({len(glossary)} terms{without}):")
     for term in glossary:
         say(f"  {term['entity']:<28} {term['domain']:<14} {term['body']}")
     if status["status"] == "done":
