@@ -84,6 +84,7 @@ def test_glossify_up_serves_and_shuts_everything_down(tmp_path: Path) -> None:
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(anonymous, timeout=30)
         assert refused.value.code == 401
+        refused.value.close()  # the error holds the response's socket open
         key = (tmp_path / "home" / "secrets" / "service-key").read_text().strip()
         request = urllib.request.Request(
             url,
