@@ -21,6 +21,9 @@ from glossify.meetings.hosts import HOST_CPUS
 # Remote backends wait on the network, not on a CPU: a sliver each keeps them schedulable next
 # to the Transcriber and llama.cpp replicas. A Serve config's ray_actor_options still win.
 REMOTE_BACKEND_CPUS = 0.05
+# How many calls one replica of a remote explainer makes to its service at once; more terms
+# wait in Serve's queue (a local model's replica queues them itself, fairly by meeting).
+REMOTE_EXPLAINER_CALLS = 32
 
 
 def build_app(args: dict[str, Any]) -> Application:
@@ -105,12 +108,16 @@ def build_graph(
         backend_runtime_env,
         config.autoscaling.get("TermDetector"),
     ).bind(config.detector.model_dump())
+    remote_explainer = config.explainer.backend != "local"
     explainer = _backend_deployment(
         _deployment(TermExplainer),
-        config.explainer.backend != "local",
+        remote_explainer,
         backend_runtime_env,
         config.autoscaling.get("TermExplainer"),
-    ).bind(config.explainer.model_dump())
+    )
+    if remote_explainer:
+        explainer = explainer.options(max_ongoing_requests=REMOTE_EXPLAINER_CALLS)
+    explainer_app = explainer.bind(config.explainer.model_dump())
     transcriber = (
         _deployment(Transcriber).bind(config.transcriber.model_dump())
         if config.transcriber.enabled
@@ -124,4 +131,4 @@ def build_graph(
     ingress = _deployment(GlossifyIngress).options(
         max_queued_requests=config.auth.quotas.queued_requests
     )
-    return ingress.bind(detector, explainer, transcriber, config.model_dump(), secrets)
+    return ingress.bind(detector, explainer_app, transcriber, config.model_dump(), secrets)

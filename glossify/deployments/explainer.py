@@ -24,9 +24,11 @@ class Generated:
 
 @serve.deployment(
     ray_actor_options={"num_cpus": 0.5},
-    # Terms beyond the model's slots wait inside the replica, where the newest goes first;
-    # in the router's queue they would be served oldest first.
-    max_ongoing_requests=32,
+    # Terms beyond the model's slots wait inside the replica, where meetings share the slots
+    # fairly and the newest term goes first; in the router's queue they would wait oldest
+    # first, a new meeting's term behind every term said before it. Remote backends get a
+    # lower bound (app.py): it is how many calls a replica makes to the service at once.
+    max_ongoing_requests=1000,
     autoscaling_config={
         "min_replicas": 1,
         "max_replicas": 2,
@@ -47,9 +49,12 @@ class TermExplainer:
             self._config.cache_entries, self._config.cache_ttl_s, lambda made: made.shareable
         )
 
-    async def explain(self, term: str, context: str, language: str | None) -> dict[str, str | bool]:
+    async def explain(
+        self, term: str, context: str, language: str | None, meeting: str | None = None
+    ) -> dict[str, str | bool]:
         made, result = await self._cache.get(
-            (normalize_term(term), language), lambda: self._ask_backend(term, context, language)
+            (normalize_term(term), language),
+            lambda: self._ask_backend(term, context, language, meeting),
         )
         metrics.EXPLAINER_CACHE.inc(result=result)
         answer = made.explanation
@@ -61,12 +66,14 @@ class TermExplainer:
             "abstained": answer.abstained,
         }
 
-    async def _ask_backend(self, term: str, context: str, language: str | None) -> Generated:
+    async def _ask_backend(
+        self, term: str, context: str, language: str | None, meeting: str | None
+    ) -> Generated:
         """Only what the backend is asked is timed: cache hits are not backend latency."""
         with metrics.timed(
             metrics.AGENT_LATENCY, metrics.AGENT_ERRORS, backend=self._config.backend
         ):
-            answer = screened(term, await self._backend.explain(term, context, language))
+            answer = screened(term, await self._backend.explain(term, context, language, meeting))
         return Generated(answer, not repeats_meeting_words(answer.body, term, context))
 
     def health(self) -> dict[str, Any]:

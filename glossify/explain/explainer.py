@@ -19,7 +19,12 @@ class ExplainerBackend(Protocol):
         """Get ready before the replica takes requests; raise when it never could."""
         ...
 
-    async def explain(self, term: str, context: str, language: str | None) -> Explanation: ...
+    async def explain(
+        self, term: str, context: str, language: str | None, meeting: str | None = None
+    ) -> Explanation:
+        """A backend that queues terms serves ``meeting``s fairly; a remote service does its
+        own scheduling and ignores it."""
+        ...
 
     def health(self) -> dict[str, Any]: ...
 

@@ -31,7 +31,7 @@ from glossify.explain.prompt import (
     clip_context,
     language_name,
 )
-from glossify.explain.slots import NewestFirstSlots
+from glossify.explain.slots import FairSlots
 from glossify.weights.packaged import default_llm_path
 
 MIN_BODY_CHARS = 12
@@ -151,7 +151,7 @@ class LocalExplainer:
         self._deadline_s = deadline_s
         # Requests beyond the model's slots wait here, outside the deadline: the deadline is
         # for a generation that hangs, not for a burst of terms queued behind each other.
-        self._slots = NewestFirstSlots(n_parallel)
+        self._slots = FairSlots(n_parallel)
         # Native generations still running (also after their caller gave up), by start time.
         self._running: dict[asyncio.Future[dict[str, Any]], float] = {}
         self._stuck_after_s = stuck_after_s
@@ -215,11 +215,16 @@ class LocalExplainer:
         }
 
     async def explain(
-        self, term: str, context: str, language: str | None, deadline_s: float | None = None
+        self,
+        term: str,
+        context: str,
+        language: str | None,
+        meeting: str | None = None,
+        deadline_s: float | None = None,
     ) -> Explanation:
         """Explain `term` as heard in `context`, or raise TimeoutError when the generation
         takes longer than `deadline_s` once it has a slot, or no slot frees up within the
-        queue timeout.
+        queue timeout. The slots are shared fairly between meetings (`meeting`).
 
         The native call cannot be interrupted: on timeout its worker thread runs on and its
         answer is dropped. `max_tokens` and the grammar's length bound cap that waste.
@@ -229,7 +234,7 @@ class LocalExplainer:
         request = self.build_request(term, context, language)
         queued = time.monotonic()
         try:
-            slot = await self._slots.acquire(self._queue_timeout_s)
+            slot = await self._slots.acquire(self._queue_timeout_s, meeting)
         except TimeoutError:
             raise TimeoutError(
                 f"no model slot for {term!r} within {self._queue_timeout_s:g} s"

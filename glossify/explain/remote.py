@@ -110,7 +110,9 @@ class RemoteExplainer(ABC):
             self._health.startup_failed(problem)
             log.warning("%s explainer: %s; trying anyway", self._health.backend, problem)
 
-    async def explain(self, term: str, context: str, language: str | None) -> Explanation:
+    async def explain(
+        self, term: str, context: str, language: str | None, meeting: str | None = None
+    ) -> Explanation:
         request = TermRequest(term, context, language, Deadline(self._deadline_s))
         try:
             async with asyncio.timeout(self._deadline_s):

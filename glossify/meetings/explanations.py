@@ -19,7 +19,9 @@ log = logging.getLogger(__name__)
 class Backends(Protocol):
     async def detect(self, text: str, language: str | None) -> list[Candidate]: ...
 
-    async def explain(self, term: str, context: str, language: str | None) -> dict[str, Any]: ...
+    async def explain(
+        self, term: str, context: str, language: str | None, meeting: str
+    ) -> dict[str, Any]: ...
 
 
 class TermExplanations:
@@ -44,15 +46,16 @@ class TermExplanations:
         _, domain, body = entry
         return terms_event(term, domain, body, "glossary", now_iso())
 
-    async def new(self, term: str, context: str, language: str | None) -> dict[str, Any]:
-        """A terms event from the explainer; an abstention is one that says so
-        (``"abstained": true``, no domain)."""
+    async def new(
+        self, term: str, context: str, language: str | None, meeting: str
+    ) -> dict[str, Any]:
+        """A terms event from the explainer, which shares its time fairly between meetings;
+        an abstention is one that says so (``"abstained": true``, no domain)."""
         meetings = self._config.meetings
         for attempt in range(1, meetings.explain_attempts + 1):
             try:
-                answer = await asyncio.wait_for(
-                    self._backends.explain(term, context, language), meetings.term_timeout_s
-                )
+                asked = self._backends.explain(term, context, language, meeting)
+                answer = await asyncio.wait_for(asked, meetings.term_timeout_s)
                 break
             except TimeoutError:
                 raise

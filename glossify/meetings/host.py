@@ -78,8 +78,12 @@ class ServeBackends:
             return found
         return with_known_terms(found, gazetteer, text)
 
-    async def explain(self, term: str, context: str, language: str | None) -> dict[str, Any]:
-        answer: dict[str, Any] = await self._explainer.explain.remote(term, context, language)
+    async def explain(
+        self, term: str, context: str, language: str | None, meeting: str
+    ) -> dict[str, Any]:
+        answer: dict[str, Any] = await self._explainer.explain.remote(
+            term, context, language, meeting
+        )
         return answer
 
 

@@ -381,7 +381,9 @@ class LiveMeeting:
             if event is None:
                 # The explainer tells the sense from the line and the lines just before it.
                 lines = [*earlier_lines(self.state.log.recent(), context), context]
-                event = await self._explanations.new(term, "\n".join(lines), self.state.language)
+                event = await self._explanations.new(
+                    term, "\n".join(lines), self.state.language, self.id
+                )
             # An abstention is shown as such in the meeting, never saved as an explanation.
             await self._publish_term(norm, event, to_glossary=not event.get("abstained", False))
         except Exception as exc:

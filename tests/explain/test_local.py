@@ -156,7 +156,7 @@ async def test_a_generation_running_past_its_limit_marks_the_model_stuck_until_i
     assert stuck.health()["state"] == "ok"
     with pytest.raises(TimeoutError):
         # The caller gives up at once; the native call cannot be stopped and runs on.
-        await stuck.explain("Kubernetes", "Our Kubernetes cluster is down.", "en", 0.001)
+        await stuck.explain("Kubernetes", "Our Kubernetes cluster is down.", "en", deadline_s=0.001)
     await asyncio.sleep(0.1)
     report = stuck.health()
     assert report["state"] == "failing" and report["stuck"] is True

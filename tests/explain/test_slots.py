@@ -1,4 +1,4 @@
-"""Newest-first slots: pure asyncio, no model."""
+"""Fair, newest-first slots: pure asyncio, no model."""
 
 from __future__ import annotations
 
@@ -6,11 +6,17 @@ import asyncio
 
 import pytest
 
-from glossify.explain.slots import NewestFirstSlots
+from glossify.explain.slots import FairSlots
 
 
-async def _hold(slots: NewestFirstSlots, name: str, order: list[str], gate: asyncio.Event) -> None:
-    async with slots.claim():
+async def _hold(
+    slots: FairSlots,
+    name: str,
+    order: list[str],
+    gate: asyncio.Event,
+    meeting: str | None = None,
+) -> None:
+    async with slots.claim(meeting=meeting):
         order.append(name)
         await gate.wait()
 
@@ -21,7 +27,7 @@ async def _settle() -> None:
 
 
 async def test_waiters_are_served_newest_first() -> None:
-    slots = NewestFirstSlots(1)
+    slots = FairSlots(1)
     order: list[str] = []
     gate = asyncio.Event()
     tasks = []
@@ -37,7 +43,7 @@ async def test_waiters_are_served_newest_first() -> None:
 
 
 async def test_no_more_holders_than_slots() -> None:
-    slots = NewestFirstSlots(2)
+    slots = FairSlots(2)
     holding = 0
     most = 0
 
@@ -55,7 +61,7 @@ async def test_no_more_holders_than_slots() -> None:
 
 
 async def test_a_cancelled_waiter_leaves_the_queue() -> None:
-    slots = NewestFirstSlots(1)
+    slots = FairSlots(1)
     order: list[str] = []
     gate = asyncio.Event()
     holder = asyncio.create_task(_hold(slots, "holder", order, gate))
@@ -74,7 +80,7 @@ async def test_a_cancelled_waiter_leaves_the_queue() -> None:
 
 
 async def test_a_slot_handed_to_a_cancelled_waiter_is_passed_on() -> None:
-    slots = NewestFirstSlots(1)
+    slots = FairSlots(1)
     order: list[str] = []
     gate = asyncio.Event()
     holder = slots.claim()
@@ -96,11 +102,11 @@ async def test_a_slot_handed_to_a_cancelled_waiter_is_passed_on() -> None:
 
 def test_at_least_one_slot() -> None:
     with pytest.raises(ValueError, match="at least 1"):
-        NewestFirstSlots(0)
+        FairSlots(0)
 
 
 async def test_a_waiter_gives_up_after_its_timeout_and_the_queue_moves_on() -> None:
-    slots = NewestFirstSlots(1)
+    slots = FairSlots(1)
     order: list[str] = []
     gate = asyncio.Event()
     holder = asyncio.create_task(_hold(slots, "holder", order, gate))
@@ -114,3 +120,42 @@ async def test_a_waiter_gives_up_after_its_timeout_and_the_queue_moves_on() -> N
     await asyncio.gather(holder, later)
     assert order == ["holder", "later"]
     assert slots.free == 1
+
+
+async def test_a_freed_slot_goes_to_the_meeting_holding_fewest() -> None:
+    slots = FairSlots(2)
+    order: list[str] = []
+    gate = asyncio.Event()
+    tasks = [asyncio.create_task(_hold(slots, f"busy-{n}", order, gate, "busy")) for n in range(2)]
+    await _settle()
+    assert slots.held_by("busy") == 2
+    for name, meeting in [("busy-2", "busy"), ("quiet", "quiet"), ("busy-3", "busy")]:
+        tasks.append(asyncio.create_task(_hold(slots, name, order, gate, meeting)))
+        await _settle()
+    gate.set()
+    await asyncio.gather(*tasks)
+    # "busy-3" is newer, but its meeting already holds both slots: "quiet" goes first.
+    assert order == ["busy-0", "busy-1", "quiet", "busy-3", "busy-2"]
+    assert slots.free == 2 and slots.held_by("busy") == 0 and slots.held_by("quiet") == 0
+
+
+async def test_with_no_slot_held_the_newest_goes_first_whatever_its_meeting() -> None:
+    slots = FairSlots(1)
+    order: list[str] = []
+    gates = {name: asyncio.Event() for name in ["a0", "a1", "a2", "b0", "b1"]}
+
+    async def hold(name: str) -> None:
+        async with slots.claim(meeting=name[0]):
+            order.append(name)
+            await gates[name].wait()
+
+    tasks = []
+    for name in ["a0", "a1", "a2", "b0", "b1"]:
+        tasks.append(asyncio.create_task(hold(name)))
+        await _settle()
+    for name in ["a0", "b1", "b0", "a2", "a1"]:
+        gates[name].set()
+        await _settle()
+    await asyncio.gather(*tasks)
+    # One slot: whoever is served, no meeting holds one when the next is chosen.
+    assert order == ["a0", "b1", "b0", "a2", "a1"]

@@ -30,7 +30,9 @@ class AcronymBackends(NoBackends):
     async def detect(self, text: str, language: str | None) -> list[Candidate]:
         return [Candidate(m.group(0), "Skill", 0.9, m.start()) for m in ACRONYM.finditer(text)]
 
-    async def explain(self, term: str, context: str, language: str | None) -> dict[str, Any]:
+    async def explain(
+        self, term: str, context: str, language: str | None, meeting: str
+    ) -> dict[str, Any]:
         return {"domain": "Testing", "body": f"{term} explained.", "source": "local"}
 
 

@@ -20,7 +20,9 @@ class NoBackends:
     async def detect(self, text: str, language: str | None) -> list[Candidate]:
         raise AssertionError("no lines in this test")
 
-    async def explain(self, term: str, context: str, language: str | None) -> dict[str, str]:
+    async def explain(
+        self, term: str, context: str, language: str | None, meeting: str
+    ) -> dict[str, str]:
         raise AssertionError("no terms in this test")
 
 
