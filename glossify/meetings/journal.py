@@ -13,6 +13,7 @@ after it was accepted.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
@@ -58,6 +59,7 @@ class JournalBuffer:
         self._empty = asyncio.Event()
         self._empty.set()
         self._flusher: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
         self.outages = 0
 
     @property
@@ -95,7 +97,10 @@ class JournalBuffer:
             self._keep(kept)
 
     async def flushed(self) -> None:
-        """Returns once every kept write is in the database."""
+        """Returns once every kept write is in the database. Someone is waiting: the flusher
+        tries again now instead of at the end of its backoff (a stop asked for again once the
+        database is back would otherwise spend its deadline on a sleeping flusher)."""
+        self._wake.set()
         await self._empty.wait()
 
     def close(self) -> None:
@@ -117,9 +122,8 @@ class JournalBuffer:
             except Exception as exc:
                 if self._is_outage(exc):
                     attempt += 1
-                    await asyncio.sleep(
-                        min(self._retry_max_s, backoff_s(attempt, self._retry_base_s))
-                    )
+                    delay_s = backoff_s(attempt, self._retry_base_s)
+                    await self._pause(min(self._retry_max_s, delay_s))
                     continue
                 # Trying it again cannot help, and holding it would stop every write after it.
                 log.exception("journal write of %s failed for good; it is not journaled", head.what)
@@ -129,6 +133,12 @@ class JournalBuffer:
         self._empty.set()
         if self._on_flushed is not None:
             self._on_flushed()
+
+    async def _pause(self, delay_s: float) -> None:
+        """Sleep ``delay_s``, or less if ``flushed()`` is awaited meanwhile."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), delay_s)
+        self._wake.clear()
 
 
 def merge_events(

@@ -166,3 +166,18 @@ def test_replays_merge_the_database_and_the_buffer_by_seq() -> None:
     assert [e["seq"] for e in merged] == [3, 4, 5, 6, 7]
     assert [e["seq"] for e in merge_events(stored, kept, since=4, limit=2)] == [5, 6]
     assert merge_events([], [], since=0, limit=5) == []
+
+
+async def test_waiting_for_the_flush_wakes_a_flusher_in_its_backoff() -> None:
+    journal = Journal()
+    patient = JournalBuffer(10, is_outage, retry_base_s=60.0, retry_max_s=60.0)
+    journal.reachable = False
+    await patient.write(journal.write(1, "line 1"), "event 1", event(1))
+    while journal.attempts < 2:  # noqa: ASYNC110 - the flusher tried again and sleeps a minute
+        await asyncio.sleep(0.01)
+    journal.reachable = True
+    # A stop asked for again once the database is back does not wait out the backoff.
+    async with asyncio.timeout(5):
+        await patient.flushed()
+    assert journal.rows == {1: "line 1"}
+    patient.close()
