@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import re
 
+# Languages with a script of their own, as character classes that both Python's re and
+# llama.cpp's grammars read.
+SCRIPTS = {"ko": "[가-힣]", "ja": "[ぁ-ヿ一-鿿]", "zh": "[一-鿿]"}
+
 # Words whose trailing dot is not a sentence end ("e.g. Kubernetes" stays one sentence).
 _ABBREVIATION = re.compile(
     r"(?:e\.g|i\.e|vs|mr|mrs|ms|dr|prof|inc|ltd|co|corp|approx|cf|st|fig|jr|sr|dept|est|al|"

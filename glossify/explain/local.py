@@ -32,6 +32,7 @@ from glossify.explain.prompt import (
     language_name,
 )
 from glossify.explain.slots import FairSlots
+from glossify.text import SCRIPTS
 from glossify.weights.packaged import default_llm_path
 
 MIN_BODY_CHARS = 12
@@ -49,9 +50,8 @@ ABSTAIN_BELOW: float | None = None
 # their own words (Korean 재무, German Qualität): any letters, no ASCII punctuation or digits.
 _ENGLISH_DOMAIN = "[A-Z] [a-zA-Z]{1,23}"
 _NATIVE_LETTER = "[^\\x00-\\x40\\x5B-\\x60\\x7B-\\x7F]"
-# Languages with a script of their own: the domain is written in it and the body uses it within
-# its first dozen characters, else Qwen-1.5B tends to answer a Korean meeting in English.
-SCRIPTS = {"ko": "[가-힣]", "ja": "[ぁ-ヿ一-鿿]", "zh": "[一-鿿]"}
+# Languages with a script of their own (SCRIPTS): the domain is written in it and the body uses
+# it within its first dozen characters, else Qwen-1.5B tends to answer a Korean meeting in English.
 _SCRIPT_LEAD = 12
 # Latin letters only, for English bodies (with the Korean worked example in the prompt, answers
 # came back in Chinese or with a Russian gloss): ASCII, Latin-1 and Latin Extended, punctuation.
