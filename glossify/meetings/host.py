@@ -21,6 +21,7 @@ from ray import serve
 from glossify import metrics
 from glossify.access.limits import RateLimiter
 from glossify.config.settings import GlossifyConfig
+from glossify.meetings.hotwords import meeting_hotwords
 from glossify.meetings.live import LiveMeeting, Refused
 from glossify.store.glossary import Glossary, GlossaryQuery
 from glossify.store.postgres import Store, is_unreachable
@@ -283,20 +284,15 @@ class MeetingHost:
 
     async def hotwords(self, meeting_id: str, limit: int) -> dict[str, Any]:
         """Terms to spell right: this meeting's first (not those its explainer abstained on,
-        often mishearings), then the organisation's glossary."""
+        often mishearings), then the organisation glossary's that suit its language."""
         try:
             meeting = await self._existing(meeting_id)
         except Refused as exc:
             return _refused(exc)
-        assert self._store is not None
-        words = list(dict.fromkeys(meeting.term_names()))[:limit]
-        if len(words) < limit:
-            for term in await self._glossary_terms():
-                if len(words) >= limit:
-                    break
-                if term not in words:
-                    words.append(term)
-        return {"hotwords": words, "language": meeting.state.language}
+        own = meeting.term_names()
+        language = meeting.state.language
+        glossary = await self._glossary_terms() if len(set(own)) < limit else []
+        return {"hotwords": meeting_hotwords(own, glossary, language, limit), "language": language}
 
     async def _glossary_terms(self) -> list[str]:
         # Every stream asks every few seconds; the table changes only when a meeting stops.
