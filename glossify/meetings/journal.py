@@ -15,12 +15,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
+import sys
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from glossify.remote.retries import backoff_s
+from glossify.remote.retries import Deadline, Retry, with_retries
 
 log = logging.getLogger(__name__)
 
@@ -114,21 +116,25 @@ class JournalBuffer:
             self._flusher = asyncio.create_task(self._flush())
 
     async def _flush(self) -> None:
-        attempt = 0
         while self._kept:
             head = self._kept[0]
             try:
-                await head.write()
-            except Exception as exc:
-                if self._is_outage(exc):
-                    attempt += 1
-                    delay_s = backoff_s(attempt, self._retry_base_s)
-                    await self._pause(min(self._retry_max_s, delay_s))
-                    continue
+                # Until the database is back, however long that takes.
+                await with_retries(
+                    head.write,
+                    classify=lambda exc: Retry() if self._is_outage(exc) else None,
+                    deadline=Deadline(math.inf),
+                    max_attempts=sys.maxsize,
+                    backoff_base_s=self._retry_base_s,
+                    max_backoff_s=self._retry_max_s,
+                    max_retry_after_s=math.inf,
+                    what=f"the kept journal write of {head.what}",
+                    pause=self._pause,
+                )
+            except Exception:
                 # Trying it again cannot help, and holding it would stop every write after it.
                 log.exception("journal write of %s failed for good; it is not journaled", head.what)
             self._kept.popleft()
-            attempt = 0
         log.info("journal writes kept during the outage are all written")
         self._empty.set()
         if self._on_flushed is not None:

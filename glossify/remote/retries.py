@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import logging
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -59,10 +60,15 @@ def parse_retry_after(headers: Mapping[str, str] | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def backoff_s(attempt: int, base_s: float) -> float:
-    """Exponential backoff with jitter, so that replicas hit by the same outage spread out."""
+# Doubling stops here: an outage retried for hours must not overflow a float.
+_MAX_DOUBLINGS = 30
+
+
+def backoff_s(attempt: int, base_s: float, max_s: float = math.inf) -> float:
+    """Exponential backoff with jitter, so that replicas hit by the same outage spread out;
+    at most ``max_s``."""
     jitter: float = random.uniform(0.5, 1.0)
-    return float(base_s * (2 ** (attempt - 1)) * jitter)
+    return min(max_s, float(base_s * (2 ** min(attempt - 1, _MAX_DOUBLINGS)) * jitter))
 
 
 async def with_retries(
@@ -74,12 +80,15 @@ async def with_retries(
     backoff_base_s: float,
     max_retry_after_s: float,
     what: str,
+    max_backoff_s: float = math.inf,
+    pause: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> T:
     """Run ``call`` until it succeeds, at most ``max_attempts`` times.
 
     ``classify`` says which failures are worth another attempt (rate limits, server errors).
     A Retry-After longer than ``max_retry_after_s``, or a wait that would outlive the
-    deadline, gives up at once: the meeting has moved on by then.
+    deadline, gives up at once: the meeting has moved on by then. ``pause`` waits between
+    attempts (a caller may cut it short).
     """
     attempt = 1
     while True:
@@ -93,9 +102,9 @@ async def with_retries(
                 raise
             delay = verdict.after_s
             if delay is None:
-                delay = backoff_s(attempt, backoff_base_s)
+                delay = backoff_s(attempt, backoff_base_s, max_backoff_s)
             if delay >= deadline.remaining():
                 raise
             log.info("%s failed (%r); attempt %d in %.2f s", what, exc, attempt + 1, delay)
-            await asyncio.sleep(delay)
+            await pause(delay)
             attempt += 1

@@ -10,7 +10,7 @@ import pytest
 from glossify.remote.azure_pipeline import LiveRetryPolicy
 from glossify.remote.health import DEGRADED, FAILING, OK, BackendHealth, describe_error
 from glossify.remote.micro_batch import MicroBatcher
-from glossify.remote.retries import Deadline, Retry, parse_retry_after, with_retries
+from glossify.remote.retries import Deadline, Retry, backoff_s, parse_retry_after, with_retries
 from glossify.terms.azure import service_language
 from glossify.terms.chunks import split_at_sentences
 
@@ -209,3 +209,39 @@ def test_azure_retry_policy_gives_up_on_a_long_retry_after() -> None:
     assert not policy.is_retry(settings, _Response(429, "60"))
     assert policy.is_retry(settings, _Response(503, None))
     assert not policy.is_retry(settings, _Response(400, None))
+
+
+def test_backoff_doubles_with_jitter_up_to_its_cap_and_never_overflows() -> None:
+    assert 0.5 <= backoff_s(1, 1.0) <= 1.0
+    assert 4.0 <= backoff_s(4, 1.0) <= 8.0
+    assert backoff_s(6, 1.0, max_s=5.0) == 5.0
+    # An outage retried for hours: thousands of attempts.
+    assert backoff_s(5000, 0.5, max_s=5.0) == 5.0
+    assert backoff_s(5000, 0.5) < float("inf")
+
+
+async def test_retries_pause_with_the_callers_pause() -> None:
+    pauses: list[float] = []
+    failures = iter([ConnectionError("down"), ConnectionError("down")])
+
+    async def call() -> str:
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        return "written"
+
+    async def pause(delay_s: float) -> None:
+        pauses.append(delay_s)
+
+    result = await with_retries(
+        call,
+        classify=lambda _: Retry(),
+        deadline=Deadline(float("inf")),
+        max_attempts=10,
+        backoff_base_s=100.0,
+        max_backoff_s=0.25,
+        max_retry_after_s=1.0,
+        what="a write",
+        pause=pause,
+    )
+    assert result == "written" and pauses == [0.25, 0.25]
