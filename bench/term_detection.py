@@ -7,8 +7,9 @@ Runs `LocalTermDetector` + `filter_candidates(..., FilterRules())` on every sent
 precision and recall overall, per field, per language and per language and field, recall per
 kind of term, the detector's time per line (mean, p50, p95), then the misses and false
 positives. Splits: `dev` and `test` are bench/data/terms-{dev,test}.jsonl
-(English and Korean, nine fields); `dev2` is 90 English rows written later, after the rules had
-overfitted `dev`, to tune on fresh sentences; `old-dev` is the older 25-row shared/data/terms-dev.jsonl.
+(English and Korean, nine fields); `dev2` is 90 English rows written later, after the rules
+had overfitted `dev`, to tune on fresh sentences; `old-dev` is the older 25-row
+shared/data/terms-dev.jsonl.
 
 The test split is for measurement only (bench/data/README.md): for it no sentence, miss or
 false positive is printed, in text or in JSON; only the scores.
