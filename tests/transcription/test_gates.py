@@ -95,6 +95,9 @@ def test_real_sentences_are_not_phantoms(text: str) -> None:
         ("start " + "x y z " * 10 + "stop", "start x y z stop"),
         ("a a a b a a a b a a a b", "a b"),  # cutting the inner loops exposes an outer one
         ("ありがとうございました。" * 4, "ありがとうございました。"),
+        ("So the W-W-W-W-W-W-W-W-W-W-W rollout", "So the W rollout"),
+        ("Bung .bq.bq.bq.bq.bq", "Bung .bq"),
+        ("ha-ha-ha, very funny", "ha, very funny"),
     ],
 )
 def test_repetition_loops_are_cut_to_one_copy(text: str, expected: str) -> None:
@@ -108,6 +111,7 @@ def test_repetition_loops_are_cut_to_one_copy(text: str, expected: str) -> None:
         "I said no, no. Fine.",  # two copies are speech, three are a loop
         "very  oddly   spaced text stays as it is",
         "1000000 users",
+        "Upgrade from 1.1.1 to 10.10.10.10 and keep the A/B test and the p-p plot.",
         "",
         # A nine-word phrase is longer than any unit we look for.
         "a b c d e f g h i a b c d e f g h i a b c d e f g h i",
