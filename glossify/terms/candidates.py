@@ -45,7 +45,7 @@ class FilterRules:
     min_confidence: float = 0.5
     # A single ordinary word is rarely jargon; it passes only when it looks like a term.
     single_token_min_confidence: float = 0.8
-    max_tokens: int = 4
+    max_tokens: int = 5
     min_chars: int = 2
     max_chars: int = 60
     stopwords: frozenset[str] = field(default_factory=frozenset)

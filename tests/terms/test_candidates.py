@@ -47,7 +47,9 @@ def test_term_id_is_uuid5_of_the_normalised_term() -> None:
         (cand("Jennifer", category="Person"), False),
         (cand("next Tuesday", category="DateTime"), False),
         (cand("CPK", confidence=0.4), False),  # below the 0.5 floor, acronym or not
-        (cand("a b c d e", confidence=0.9), False),  # too many tokens
+        (cand("a b c d e f", confidence=0.9), False),  # too many tokens
+        # "specificity at ninety percent sensitivity": an operating point is five words
+        (cand("recall at ninety percent precision", confidence=0.9), True),
         (cand("1.33", confidence=0.9), False),
         (cand("x"), False),
         (cand("--"), False),

@@ -40,6 +40,12 @@ CASES: list[tuple[str, set[str], set[str]]] = [
         set(),
     ),
     ("We report precision@10 and mAP@0.5 for the detector.", {"precision@10", "mAP@0.5"}, set()),
+    # spelled cutoffs beyond twelve, and an operating point (five words)
+    (
+        "Hit rate at forty is flat, and we track sensitivity at eighty percent specificity.",
+        {"Hit rate at forty", "sensitivity at eighty percent specificity"},
+        set(),
+    ),
     # verbs: rare, field verbs, phrasal verbs of a trade
     (
         "Let us backport the fix, then rebase and bisect the regression.",

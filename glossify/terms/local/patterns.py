@@ -4,7 +4,9 @@
   letter ("P&L", "SG&A", "T&Cs", "precision@20", "mAP@0.5", "1:1s", "401(k)", "30(b)(6)").
   spaCy cuts some of them ("401(k" + ")"); they are merged back into one token.
 * Metrics at a cutoff: "<metric> at <K>" ("hit rate at 20", "MRR at 10", "recall at ten",
-  "sensitivity at 95 percent specificity") and "top-<K> <metric>" ("Top-1 accuracy").
+  "sensitivity at 95 percent specificity") and "top-<K> <metric>" ("Top-1 accuracy"). A spoken
+  cutoff is any spelled cardinal ("recall at fifty", "at ninety percent recall"). The term
+  filter admits five words for the operating-point form.
 * Standards: an acronym and a number said together ("ISO 9001", "SOC 2").
 * Mixed-case abbreviations with one capital ("Cpk", "Ppk", "Cmax"): a capitalised short word
   without a vowel, or a capital glued to a common word that is not itself a word.
@@ -39,6 +41,8 @@ _VOWELS = frozenset("aeiouy")
 _CUTOFF_NUMBER = re.compile(r"^(?:\d{1,3}(?:\.\d+)?|k)$", re.IGNORECASE)
 _STANDARD_NUMBER = re.compile(r"^\d{1,5}$")
 _PERCENT = frozenset({"percent", "%", "pct"})
+# Spelled ordinals end so ("first", "second", "third", "tenth"); no spelled cardinal does.
+_ORDINAL_ENDINGS = ("st", "nd", "rd", "th")
 
 
 def glued_code_kind(text: str) -> str | None:
@@ -96,7 +100,10 @@ def is_mixed_case_abbreviation(text: str) -> bool:
 
 
 def _is_cutoff(token: Token) -> bool:
-    return bool(_CUTOFF_NUMBER.match(token.text)) or token.lower_ in NUMBER_WORDS
+    # Spoken cutoffs are spelled out ("recall at fifty", "at ninety percent recall"): any
+    # cardinal number word counts, not only the small ones; ordinals ("at first") do not.
+    spelled = token.is_alpha and token.like_num and not token.lower_.endswith(_ORDINAL_ENDINGS)
+    return bool(_CUTOFF_NUMBER.match(token.text)) or token.lower_ in NUMBER_WORDS or spelled
 
 
 def _metric_start(head: Token) -> Token:
