@@ -73,6 +73,11 @@ NOT_FOUND: list[tuple[str, set[str]]] = [
     ("The HR announcement and the tokenization step are done.", {"HR announcement"}),
     ("The gap shortens the runway.", {"shortens"}),
     ("We sell mostly in the EU.", {"EU", "EU."}),
+    # companies: a corporate suffix names a firm
+    (
+        "We buy the resin from Brennan Metals and Ostrava Industries now.",
+        {"Brennan Metals", "Ostrava Industries", "Brennan", "Ostrava"},
+    ),
 ]
 
 

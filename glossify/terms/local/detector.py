@@ -23,6 +23,8 @@ Rules, and why they exist:
   cannot place is most often a colleague's name, so it needs evidence to be kept. A "person"
   that classifies a common noun ("the Kafka consumer lag", "the Docker image") is a product:
   people are not used as noun modifiers that way - except before site nouns ("Monterrey plant").
+  Companies are never jargon: a name ending in a corporate suffix ("Kessler Plastics", "Apex
+  Holdings", "Orion Inc") is dropped.
 * Noun compounds (replica count, feature flag, free cash flow): a noun modified by another noun
   is the classic shape of a technical term. Chunks are trimmed first: determiners, possessives,
   bare numbers, comparatives and situational adjectives (new, full, clear, next, ...) describe
@@ -80,6 +82,7 @@ from glossify.terms.local.hyphenated import hyphenated_terms
 from glossify.terms.local.korean import KoreanTermDetector, has_hangul
 from glossify.terms.local.lexicon import (
     CODENAME_HEADS,
+    COMPANY_SUFFIXES,
     GENERIC_NOUNS,
     MEETING_NOUNS,
     NUMBER_WORDS,
@@ -272,6 +275,8 @@ class LocalTermDetector:
         last = run[-1]
         if is_in_person_slot(last) or is_subject_colleague(run, labels):
             return False
+        if len(run) > 1 and last.lower_ in COMPANY_SUFFIXES:
+            return False  # "Kessler Plastics", "Apex Holdings": a company, not a product
         if has_calendar_word(run):
             return False  # "Black Friday": a date
         following = last.doc[last.i + 1] if last.i + 1 < len(last.doc) else None

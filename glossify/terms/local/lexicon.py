@@ -85,6 +85,16 @@ TERM_HEADS = _words(
     """
 )
 
+# The last word of a company's name that says what kind of firm it is ("Harrow Motors",
+# "Kessler Plastics", "Apex Holdings"): customers, suppliers and competitors are never jargon.
+COMPANY_SUFFIXES = _words(
+    """
+    inc inc. corp corp. corporation co co. llc ltd ltd. plc gmbh ag holdings group industries
+    enterprises partners associates motors plastics metals foods pharmaceuticals pharma
+    logistics manufacturing textiles chemicals steel brands bank capital ventures airlines
+    """
+)
+
 # Units after a count that are not part of a term: "five percent CPU", "ten dollars".
 UNIT_WORDS = _words("percent percentage pct dollars dollar euros euro bucks")
 
