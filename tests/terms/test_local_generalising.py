@@ -50,6 +50,8 @@ FOUND: list[tuple[str, set[str], set[str]]] = [
     # compounds the parser left out of its noun chunks, ordinals before compounds
     ("So the batch job fails nightly.", {"batch job"}, set()),
     ("Our first contact resolution rate is flat.", {"first contact resolution rate"}, set()),
+    # a product before its own account noun stays a product (it deals with no firm)
+    ("Can you change the HubSpot account settings?", {"HubSpot"}, set()),
     # prepositional terms on a relational noun
     ("They sent a request for admission on Monday.", {"request for admission"}, set()),
 ]
@@ -77,6 +79,11 @@ NOT_FOUND: list[tuple[str, set[str]]] = [
     (
         "We buy the resin from Brennan Metals and Ostrava Industries now.",
         {"Brennan Metals", "Ostrava Industries", "Brennan", "Ostrava"},
+    ),
+    # companies: a name that classifies a dealing with a firm
+    (
+        "The Lindqvist account and the Corvane merger both slipped.",
+        {"Lindqvist account", "Lindqvist", "Corvane merger", "Corvane"},
     ),
 ]
 

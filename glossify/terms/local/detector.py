@@ -24,7 +24,8 @@ Rules, and why they exist:
   that classifies a common noun ("the Kafka consumer lag", "the Docker image") is a product:
   people are not used as noun modifiers that way - except before site nouns ("Monterrey plant").
   Companies are never jargon: a name ending in a corporate suffix ("Kessler Plastics", "Apex
-  Holdings", "Orion Inc") is dropped.
+  Holdings", "Orion Inc") is dropped, and so is a name that classifies a dealing with a firm
+  ("the Fairmont account", "the Halvorsen acquisition"): that name is the counterparty.
 * Noun compounds (replica count, feature flag, free cash flow): a noun modified by another noun
   is the classic shape of a technical term. Chunks are trimmed first: determiners, possessives,
   bare numbers, comparatives and situational adjectives (new, full, clear, next, ...) describe
@@ -83,6 +84,7 @@ from glossify.terms.local.korean import KoreanTermDetector, has_hangul
 from glossify.terms.local.lexicon import (
     CODENAME_HEADS,
     COMPANY_SUFFIXES,
+    DEALING_NOUNS,
     GENERIC_NOUNS,
     MEETING_NOUNS,
     NUMBER_WORDS,
@@ -286,6 +288,10 @@ class LocalTermDetector:
             modified = {t.lower_ for t in last.doc[last.i + 1 : max(last.head.i, last.i + 1) + 1]}
             if modified & (SITE_NOUNS | CODENAME_HEADS | SHIFT_NOUNS):
                 # "the Monterrey plant": a place; "the Atlas project": a code name; "Day shift".
+                return False
+            if last.doc[max(last.head.i, last.i + 1)].lower_ in DEALING_NOUNS:
+                # "the Fairmont account", "the Halvorsen acquisition": a firm dealt with (but
+                # "the HubSpot account settings" is about the product).
                 return False
             classifier = True
         if "PERSON" in labels or (labels and labels <= NUMBER_LABELS):

@@ -95,6 +95,15 @@ COMPANY_SUFFIXES = _words(
     """
 )
 
+# Business dealings with another firm: a name that classifies one is that firm ("the Fairmont
+# account", "the Halvorsen acquisition", "the Orion renewal"), a counterparty, not a product.
+DEALING_NOUNS = _words(
+    """
+    account accounts acquisition acquisitions merger deal deals buyout takeover client clients
+    customer customers renewal renewals partnership relationship
+    """
+)
+
 # Units after a count that are not part of a term: "five percent CPU", "ten dollars".
 UNIT_WORDS = _words("percent percentage pct dollars dollar euros euro bucks")
 
