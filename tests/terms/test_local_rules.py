@@ -78,6 +78,8 @@ CASES: list[tuple[str, set[str], set[str]]] = [
         {"Grafana", "PagerDuty"},
         set(),
     ),
+    # a possessive belongs to the phrase, not to the product's name
+    ("Honestly, Terraform's state file is the problem.", {"Terraform"}, {"Terraform's"}),
 ]
 
 # Nothing here is a term: office verbs, small talk, code names, shifts, meeting kinds.

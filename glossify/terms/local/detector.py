@@ -53,8 +53,10 @@ precision rules (`chunking`: carrier heads, shift names, meeting kinds, duration
 (`context`: meetings and occasions by the verb they go with, colleagues as subjects, dates
 inside names, NER's people, places and numbers); field phrases and products found as said
 (`fields`, matched by `glossify.terms.gazetteer`), after which a candidate that cuts a known
-term in half is dropped. Compounds the parser left out of every noun chunk (because it read the
-verb after them as a noun: "so the cron job fires") are chunked from the tags.
+term in half is dropped; a possessive that the gazetteer's plural allowance took in is left
+out ("Marketo's lead scoring" -> "Marketo"), while an eponym ending its phrase keeps it.
+Compounds the parser left out of every noun chunk (because it read the verb after them as a
+noun: "so the cron job fires") are chunked from the tags.
 
 Korean lines (language "ko", or Hangul in a line whose language is not given) go to
 `korean.KoreanTermDetector` (kiwipiepy); other languages return no candidates.
@@ -124,6 +126,7 @@ from glossify.terms.local.tokens import (
     noun_chunk_segments,
     span_text,
     unchunked_compounds,
+    without_possessive,
 )
 from glossify.terms.local.verbs import (
     is_field_verb,
@@ -190,10 +193,13 @@ class LocalTermDetector:
         for match in known:
             # Inside a longer compound ("feature flag rollout") the compound is the term.
             if not out.inside_longer(match.start, match.end):
-                out.add(match.text, "Skill", 0.85, match.start)
+                out.add(
+                    without_possessive(doc, match.start, match.text), "Skill", 0.85, match.start
+                )
         for product in FIELD_PRODUCTS_GAZETTEER.find(text):
             if product.text[:1].isupper():
-                out.add(product.text, "Product", 0.85, product.start)
+                name = without_possessive(doc, product.start, product.text)
+                out.add(name, "Product", 0.85, product.start)
         out.drop_straddling(known_spans)  # "liability cap" of "limitation of liability cap"
         for event in event_phrases(doc):
             out.veto(event.text)  # "the pipeline review got moved": a meeting, not a term

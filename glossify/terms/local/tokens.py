@@ -161,6 +161,19 @@ def merge_joined_tokens(doc: Doc) -> Doc:
     return doc
 
 
+def without_possessive(doc: Doc, start: int, text: str) -> str:
+    """ "Marketo's lead scoring": a possessive clitic that the gazetteer's plural allowance
+    took in belongs to the phrase, not the name; a clitic that ends its noun phrase is part of
+    an eponym ("patients with Alzheimer's") and stays."""
+    span = doc.char_span(start, start + len(text), alignment_mode="expand")
+    if span is None or len(span) < 2:
+        return text
+    clitic, owner = span[-1], span[-2]
+    if clitic.tag_ == "POS" and owner.dep_ == "poss" and owner.head.i > clitic.i:
+        return doc.text[start : clitic.idx].rstrip()
+    return text
+
+
 def span_text(tokens: Sequence[Token]) -> str:
     """Text of contiguous tokens as written (keeps the original spacing)."""
     return tokens[0].doc[tokens[0].i : tokens[-1].i + 1].text
