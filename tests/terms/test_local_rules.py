@@ -90,6 +90,8 @@ PLAIN = [
     "The Phoenix project slipped again.",
     "The night shift missed the deadline, and B shift was short.",
     "Happy Friday, the Orion initiative is on hold.",
+    # everyday verbs whose stripped "stems" ("rea", "loa") are rare strings
+    "I read it twice, and the page takes forever to load.",
 ]
 
 

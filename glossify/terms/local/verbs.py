@@ -9,7 +9,9 @@ calls such a verb a noun ("Quarantine the lot and disposition the parts"); a fie
 followed by a determiner or an object pronoun is taken as the verb it is.
 
 Verbs that only sound rare because of their ending ("swallowing", "surfacing": -ing forms of
-everyday verbs) are judged by their base form.
+everyday verbs) are judged by their base form, and the lemma always counts among the base
+forms, so an uninflected everyday verb ("read", "load") is never judged by a non-word made by
+stripping a suffix from it ("rea").
 """
 
 from __future__ import annotations
@@ -61,7 +63,10 @@ def verb_rarity(token: Token) -> float:
     """Zipf frequency of the verb by its base form ("swallowing" is as common as "swallow",
     "randomized" as rare as "randomize"); the surface form when no base form is a word."""
     surface = token.text.lower()
-    bases = (base_forms(surface) | {token.lemma_.lower()}) - {surface}
+    # The lemma always counts, even when it is the surface form: stripping a suffix from an
+    # uninflected verb makes non-words that wordfreq still knows as rare strings ("read" ->
+    # "rea", "need" -> "nee"), and those must not make an everyday verb look rare.
+    bases = (base_forms(surface) - {surface}) | {token.lemma_.lower()}
     known = [zipf(form) for form in bases if zipf(form) > 0]
     return max(known) if known else zipf(surface)
 
