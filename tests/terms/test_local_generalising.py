@@ -33,6 +33,8 @@ FOUND: list[tuple[str, set[str], set[str]]] = [
         set(),
     ),
     ("We started a 6S program and trained a 70B model on it.", {"6S", "70B"}, set()),
+    # ... but not the things a count counts
+    ("We trained for two epochs and it still overfit.", {"epochs"}, set()),
     # symbols: a capitalised "&" code, a slashed unit
     ("The gauge R&R came back at nine percent.", {"R&R"}, set()),
     ("Give it at 10 mg/kg twice a day.", {"mg/kg"}, set()),
@@ -75,6 +77,12 @@ NOT_FOUND: list[tuple[str, set[str]]] = [
     ("The HR announcement and the tokenization step are done.", {"HR announcement"}),
     ("The gap shortens the runway.", {"shortens"}),
     ("We sell mostly in the EU.", {"EU", "EU."}),
+    # a count's unit: NER holds the count and the unit in one quantity or date
+    (
+        "The cache warmed up in six hundred milliseconds, and refunds take ten business days.",
+        {"milliseconds", "business days"},
+    ),
+    ("The options come with a two year cliff.", {"year cliff", "two year cliff"}),
     # companies: a corporate suffix names a firm
     (
         "We buy the resin from Brennan Metals and Ostrava Industries now.",

@@ -12,14 +12,18 @@ known field term by one common word that is no term head ("going concern languag
 back to the known term. Shift names ("the night shift", "B shift", "the day shift lead") are
 schedules, not terms: the chunk is dropped. A leading duration ("four-year", "multi-year") is
 trimmed like a count, while an ordinal before a noun compound stays ("first article
-inspection").
+inspection"). A count's unit is no term either: a unit of time after a count goes with it ("a
+one year cliff" -> "cliff"), and a chunk whose head is the unit of a count (a unit of time, or
+a word NER puts in one date, time or quantity with the count: "eight hundred milliseconds",
+"three business days") is a measurement and is dropped; "two epochs", where the head is what is
+counted, stays.
 """
 
 from __future__ import annotations
 
 from spacy.tokens import Token
 
-from glossify.terms.local.hyphenated import is_span_of_time
+from glossify.terms.local.hyphenated import TIME_UNITS, is_span_of_time
 from glossify.terms.local.lexicon import (
     CARRIER_NOUNS,
     COMMON_ABBREVIATIONS,
@@ -32,11 +36,19 @@ from glossify.terms.local.lexicon import (
     UNIT_WORDS,
     noun_rarity,
 )
-from glossify.terms.local.tokens import is_count, is_mistagged_verb, is_strong_form
+from glossify.terms.local.tokens import (
+    TIME_AND_AMOUNT_LABELS,
+    is_count,
+    is_mistagged_verb,
+    is_strong_form,
+)
 
 ORDINALS = frozenset({"first", "second", "third", "single", "double", "triple"})
 # Parts of speech that belong to the phrase around a term, never to the term.
 FUNCTION_POS = frozenset({"DET", "PRON", "PART", "PUNCT", "ADP", "CCONJ", "ADV", "SYM"})
+
+# Entity labels of a measurement: a count with its unit.
+MEASUREMENT_LABELS = TIME_AND_AMOUNT_LABELS | {"QUANTITY"}
 
 NameRuns = dict[int, tuple[list[Token], bool]]
 # Character spans (start, end) of terms already known to be in the line.
@@ -56,13 +68,38 @@ def trim_chunk(
         return []
     while len(tokens) > 1 and tokens[-1].lower_ in GENERIC_NOUNS | MEETING_NOUNS:
         tokens = tokens[:-1]
-    while tokens and strip_leading(tokens[0], names) and not _ordinal_compound(tokens):
+    stripped: list[Token] = []
+    while tokens and _strip_first(tokens, stripped, names):
+        stripped.append(tokens[0])
         tokens = tokens[1:]
+    if tokens and any(_counts_unit(t, tokens[-1]) for t in stripped):
+        return []  # "eight hundred milliseconds", "three business days": a measurement
     while _carrier_head(tokens, names, rare_zipf):
         tokens = tokens[:-1]
     if len(tokens) > 1 and _extends_known(tokens, known, rare_zipf):
         tokens = tokens[:-1]
     return tokens
+
+
+def _strip_first(tokens: list[Token], stripped: list[Token], names: NameRuns) -> bool:
+    if stripped and is_count(stripped[-1]) and tokens[0].lower_ in TIME_UNITS:
+        return len(tokens) > 1  # "a one year cliff": a duration, like "a four-year cliff"
+    return strip_leading(tokens[0], names) and not _ordinal_compound(tokens)
+
+
+def _counts_unit(count: Token, head: Token) -> bool:
+    """Is ``head`` the unit that ``count`` measures? A unit of time is ("six hundred
+    milliseconds", "ten business days"); so is a head that NER puts in one date, time or
+    quantity with the count; the things a count counts are not ("two epochs")."""
+    if not is_count(count) or count.i > head.i:
+        return False
+    if head.lower_ in TIME_UNITS:
+        return True
+    if head.ent_type_ not in MEASUREMENT_LABELS:
+        return False
+    if count.ent_type_ != head.ent_type_:
+        return False
+    return all(t.ent_iob_ == "I" for t in head.doc[count.i + 1 : head.i + 1])
 
 
 def _extends_known(tokens: list[Token], known: KnownSpans, rare_zipf: float) -> bool:

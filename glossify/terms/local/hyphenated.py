@@ -40,7 +40,12 @@ COUNT_PARTS = NUMBER_WORDS | words_of(
     thirty forty fifty sixty seventy eighty ninety hundred thousand multi bi semi half single
     """
 )
-TIME_UNITS = words_of("year years day days week weeks month months hour hours minute minutes")
+TIME_UNITS = words_of(
+    """
+    year years month months week weeks day days hour hours minute minutes second seconds
+    millisecond milliseconds
+    """
+)
 
 
 def is_span_of_time(word: str) -> bool:
