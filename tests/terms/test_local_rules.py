@@ -30,7 +30,13 @@ CASES: list[tuple[str, set[str], set[str]]] = [
         set(),
     ),
     ("In our 1:1s we look at the R&D budget and the 10-Q.", {"1:1s", "R&D", "10-Q"}, set()),
-    ("The plant is certified to ISO 13485 now.", {"ISO 13485"}, {"certified"}),
+    ("The plant is certified to ISO 13485 now.", {"ISO 13485"}, {"certified", "ISO"}),
+    # a standard names the compound after it, and is glossed instead of its bare acronym
+    (
+        "We moved to the ISO 2859 sampling plan after our SOC 2 audit.",
+        {"ISO 2859 sampling plan", "SOC 2"},
+        {"ISO", "SOC", "2859 sampling plan", "2 audit"},
+    ),
     # mixed case with one capital
     ("The Ppk on the new mold is below target, and Cmax came in high.", {"Ppk", "Cmax"}, set()),
     # metrics at a cutoff

@@ -100,6 +100,7 @@ from glossify.terms.local.lexicon import (
 from glossify.terms.local.patterns import (
     is_glued_code,
     is_mixed_case_abbreviation,
+    is_standard_number,
     merge_glued_codes,
     metrics_at_k,
     standards,
@@ -332,6 +333,13 @@ class LocalTermDetector:
                 out.add(token.text, "Skill", self.rarity_confidence(token.text), token.idx)
         lead = leading_name(tokens, names)
         rest = tokens[len(lead) :]
+        if lead and rest and is_acronym_token(lead[-1].text) and is_standard_number(rest[0]):
+            # "the ISO 2859 sampling plan": a standard names the compound after it (the
+            # standard alone is found by `standards`; "2859 sampling plan" is no term).
+            compound = rest[1:]
+            if len(compound) >= 2 and all(is_common_noun(t) for t in compound):
+                out.add(span_text(tokens), "Skill", 0.85, tokens[0].idx)
+            return
         if not lead:
             self._compound(tokens, out)
         elif len(rest) >= 2:

@@ -7,7 +7,8 @@
   "sensitivity at 95 percent specificity") and "top-<K> <metric>" ("Top-1 accuracy"). A spoken
   cutoff is any spelled cardinal ("recall at fifty", "at ninety percent recall"). The term
   filter admits five words for the operating-point form.
-* Standards: an acronym and a number said together ("ISO 9001", "SOC 2").
+* Standards: an acronym and a number said together ("ISO 9001", "SOC 2"), glossed instead of
+  the bare acronym; before a noun compound, the standard names it ("ISO 2859 sampling plan").
 * Mixed-case abbreviations with one capital ("Cpk", "Ppk", "Cmax"): a capitalised short word
   without a vowel, or a capital glued to a common word that is not itself a word.
 """
@@ -145,14 +146,24 @@ def metrics_at_k(doc: Doc, out: Collector) -> None:
                 out.add(span.text, "Skill", 0.9, span.start_char)
 
 
+def is_standard_number(number: Token) -> bool:
+    """The number of a standard after its acronym ("ISO 9001"), not an amount ("5 percent")."""
+    if not _STANDARD_NUMBER.match(number.text):
+        return False
+    doc = number.doc
+    after = doc[number.i + 1] if number.i + 1 < len(doc) else None
+    return after is None or not (after.lower_ in _PERCENT or after.like_num)
+
+
 def standards(doc: Doc, out: Collector, is_acronym: Callable[[str], bool]) -> None:
-    """ "ISO 9001", "SOC 2": an acronym followed by a bare number that is not an amount."""
+    """ "ISO 9001", "SOC 2": an acronym followed by a bare number that is not an amount. The
+    acronym is glossed as the standard, not alone: "ISO" on its own says which body, not
+    which rules."""
     for token in doc[:-1]:
         number = doc[token.i + 1]
-        if not (is_acronym(token.text) and _STANDARD_NUMBER.match(number.text)):
-            continue
-        after = doc[number.i + 1] if number.i + 1 < len(doc) else None
-        if after is not None and (after.lower_ in _PERCENT or after.like_num):
+        if not (is_acronym(token.text) and is_standard_number(number)):
             continue
         span = doc[token.i : number.i + 1]
         out.add(span.text, "Skill", 0.85, span.start_char)
+        if not any(t.text == token.text and t.i != token.i for t in doc):
+            out.discard(token.text)
