@@ -46,6 +46,12 @@ CASES: list[tuple[str, set[str], set[str]]] = [
         set(),
     ),
     ("We report precision@10 and mAP@0.5 for the detector.", {"precision@10", "mAP@0.5"}, set()),
+    # a metric in plain words is glossed with its cutoff, an acronym also alone
+    (
+        "The vendor quotes specificity at eighty percent sensitivity and MRR at five.",
+        {"specificity at eighty percent sensitivity", "MRR at five", "MRR"},
+        {"specificity", "sensitivity"},
+    ),
     # spelled cutoffs beyond twelve, and an operating point (five words)
     (
         "Hit rate at forty is flat, and we track sensitivity at eighty percent specificity.",

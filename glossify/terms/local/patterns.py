@@ -6,7 +6,8 @@
 * Metrics at a cutoff: "<metric> at <K>" ("hit rate at 20", "MRR at 10", "recall at ten",
   "sensitivity at 95 percent specificity") and "top-<K> <metric>" ("Top-1 accuracy"). A spoken
   cutoff is any spelled cardinal ("recall at fifty", "at ninety percent recall"). The term
-  filter admits five words for the operating-point form.
+  filter admits five words for the operating-point form. A metric in plain words is glossed
+  with its cutoff only; an acronym ("MRR") also alone.
 * Standards: an acronym and a number said together ("ISO 9001", "SOC 2"), glossed instead of
   the bare acronym; before a noun compound, the standard names it ("ISO 2859 sampling plan").
 * Mixed-case abbreviations with one capital ("Cpk", "Ppk", "Cmax"): a capitalised short word
@@ -120,6 +121,16 @@ def _metric_start(head: Token) -> Token:
     return start
 
 
+def _drop_plain_metrics(doc: Doc, metrics: list[Span], out: Collector) -> None:
+    """ "specificity at ninety percent sensitivity": a metric named in plain words is
+    explained with its cutoff, so it gets no card of its own unless said again elsewhere; an
+    acronym ("MRR at 10") is still glossed alone, since its letters need spelling out."""
+    for metric in metrics:
+        plain = metric.text.islower() or metric.text.istitle()
+        if plain and sum(t.lower_ == metric[0].lower_ for t in doc) == 1:
+            out.discard(metric.text)
+
+
 def metrics_at_k(doc: Doc, out: Collector) -> None:
     """ "hit rate at 20", "MRR at 10", "Precision at 50", "sensitivity at 95 percent
     specificity", "Top-1 accuracy"."""
@@ -135,10 +146,13 @@ def metrics_at_k(doc: Doc, out: Collector) -> None:
             end = number.i + 1
             # "... at 95 percent specificity": an operating point names a second metric.
             second_metric = end + 1 < len(doc) and doc[end + 1].lower_ in METRIC_WORDS
+            metrics = [name]
             if second_metric and doc[end].lower_ in _PERCENT:
                 end += 2
+                metrics.append(doc[end - 1 : end])
             span = doc[start.i : end]
             out.add(span.text, "Skill", 0.9, span.start_char)
+            _drop_plain_metrics(doc, metrics, out)
         elif _TOP_K.match(token.text) and token.i + 1 < len(doc):
             following = doc[token.i + 1]
             if following.lower_ in METRIC_WORDS:
