@@ -1,6 +1,7 @@
 """Trimming a noun chunk down to the term inside it (local detector).
 
-Everything up to the last determiner or possessive belongs to the phrase, not the term; so do
+Everything up to the last determiner (by tag or by its "det" arc: the tagger may call "that" a
+conjunction) or possessive belongs to the phrase, not the term; so do
 bare numbers and units ("115 percent", "five percent CPU"), situational adjectives (new, idle,
 custom) and comparatives. A generic head ("team", "issue") or a meeting's kind ("sync",
 "standup") adds nothing, so its modifiers may stand alone ("rebalancing issue" ->
@@ -59,7 +60,9 @@ def trim_chunk(
     tokens: list[Token], names: NameRuns, known: KnownSpans, rare_zipf: float
 ) -> list[Token]:
     for k in range(len(tokens) - 1, -1, -1):
-        if tokens[k].pos_ in {"DET", "PRON", "PART"} or tokens[k].dep_ in {"poss", "case"}:
+        # The tagger may call a determiner something else ("that selector": "that" as SCONJ);
+        # its "det" arc still says what it is.
+        if tokens[k].pos_ in {"DET", "PRON", "PART"} or tokens[k].dep_ in {"poss", "case", "det"}:
             tokens = tokens[k + 1 :]
             break
     if len(tokens) > 1 and is_mistagged_verb(tokens[-1]):
