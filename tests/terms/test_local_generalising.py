@@ -52,6 +52,12 @@ FOUND: list[tuple[str, set[str], set[str]]] = [
     # compounds the parser left out of its noun chunks, ordinals before compounds
     ("So the batch job fails nightly.", {"batch job"}, set()),
     ("Our first contact resolution rate is flat.", {"first contact resolution rate"}, set()),
+    # a chain of numbers names a plan, glossed with its noun
+    (
+        "Every new hire gets a 30-60-90 plan and clear thirty-sixty-ninety goals.",
+        {"30-60-90 plan", "thirty-sixty-ninety goals"},
+        {"thirty-sixty-ninety", "goals"},
+    ),
     # a determiner the tagger called a conjunction is still trimmed by its "det" arc
     ("Let us just memoize that selector and move on.", {"selector"}, {"that selector"}),
     # a product before its own account noun stays a product (it deals with no firm)

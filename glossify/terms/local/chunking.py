@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from spacy.tokens import Token
 
-from glossify.terms.local.hyphenated import TIME_UNITS, is_span_of_time
+from glossify.terms.local.hyphenated import TIME_UNITS, is_number_chain, is_span_of_time
 from glossify.terms.local.lexicon import (
     CARRIER_NOUNS,
     COMMON_ABBREVIATIONS,
@@ -145,6 +145,8 @@ def strip_leading(token: Token, names: NameRuns) -> bool:
         return "-" not in token.text
     if is_span_of_time(token.text):
         return True  # "a four-year vesting schedule", "multi-year deals": a duration
+    if is_number_chain(token.text):
+        return False  # "thirty-sixty-ninety goals": a named plan, not a count
     if is_count(token) or token.lower_ in UNIT_WORDS:
         # "two epochs", "115 percent", "five percent CPU": the count is not part of the term
         # ("Six Sigma" is protected because its number word belongs to a name run).

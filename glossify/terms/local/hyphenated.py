@@ -5,7 +5,9 @@ cross-encoder, force-push, skip-level, mid-market), and its parts are often comm
 rarity misses them. A hyphenated word said on its own (a noun, a verb, a predicate adjective)
 is therefore a term unless it is one of the few everyday ones (follow-up, one-off, long-term),
 a number ("sixty-two") or a span of time ("multi-year", "year-end"). Said before a noun
-("usage-based pricing", "high-dose arm") it is glossed with that noun by the chunk rules.
+("usage-based pricing", "high-dose arm") it is glossed with that noun by the chunk rules; so is
+a chain of three or more numbers, which names a plan or a rule ("thirty-sixty-ninety goals",
+"a 70-20-10 model"), where a count is trimmed.
 Words joined by a slash are units and ratios of a field ("mg/kg", "mL/min") unless they are
 the everyday ones ("and/or", "w/o", "n/a").
 """
@@ -56,6 +58,13 @@ def is_span_of_time(word: str) -> bool:
     return parts[1] in TIME_UNITS | COUNT_PARTS
 
 
+def is_number_chain(word: str) -> bool:
+    """ "30-60-90", "thirty-sixty-ninety", "70-20-10": three or more small numbers joined by
+    hyphens name a plan or a rule ("a 70-20-10 model"), not an amount."""
+    parts = word.lower().split("-")
+    return len(parts) >= 3 and all((p.isdigit() and len(p) <= 3) or p in COUNT_PARTS for p in parts)
+
+
 def is_everyday_hyphenated(word: str) -> bool:
     lower = word.lower()
     return lower in EVERYDAY_HYPHENATED | MEETING_NOUNS | SITUATIONAL_ADJECTIVES or (
@@ -68,6 +77,8 @@ def _is_standalone_joined(token: Token) -> bool:
     parts = re.split(r"[-/]", text)
     if len(parts) < 2 or not all(p.isalpha() for p in parts) or is_noun_modifier(token):
         return False
+    if is_number_chain(text) and token.head.i > token.i and token.head.pos_ == "NOUN":
+        return False  # "thirty-sixty-ninety goals": glossed with its noun by the chunk rules
     if "/" in text:
         return text.lower() not in EVERYDAY_SLASHED and not text.isupper()  # "A/B": acronyms
     return not is_everyday_hyphenated(text)
