@@ -6,12 +6,13 @@ rules for meetings, colleagues, dates, durations and separate acronyms."""
 from __future__ import annotations
 
 import pytest
+from spacy.tokens import Doc
 
 from glossify.terms.candidates import FilterRules, filter_candidates
 from glossify.terms.local.detector import LocalTermDetector
 from glossify.terms.local.hyphenated import is_everyday_hyphenated, is_span_of_time
 from glossify.terms.local.patterns import is_hyphenated_code
-from glossify.terms.local.tokens import is_code, is_quantity_code
+from glossify.terms.local.tokens import is_code, is_quantity_code, unchunked_nouns
 
 
 @pytest.fixture(scope="module")
@@ -178,3 +179,18 @@ def test_quantities_and_codes(text: str, quantity: bool) -> None:
 def test_everyday_hyphenated_words(word: str, everyday: bool, duration: bool) -> None:
     assert is_everyday_hyphenated(word) is everyday
     assert is_span_of_time(word) is duration
+
+
+def test_nouns_left_out_of_every_chunk_are_still_seen(detector: LocalTermDetector) -> None:
+    # A fragment hanging off the sentence as "dep" ("..., grade two mucositis, ..."), as the
+    # parser builds it for a clipped spoken aside: its noun is in no noun chunk.
+    words = ["Paused", ",", "grade", "two", "mucositis", "."]
+    doc = Doc(
+        detector.nlp.vocab,
+        words=words,
+        pos=["VERB", "PUNCT", "NOUN", "NUM", "NOUN", "PUNCT"],
+        heads=[0, 0, 4, 4, 0, 0],
+        deps=["ROOT", "punct", "nmod", "nummod", "dep", "punct"],
+    )
+    assert not any("mucositis" in chunk.text for chunk in doc.noun_chunks)
+    assert [[t.text for t in run] for run in unchunked_nouns(doc)] == [["grade"], ["mucositis"]]

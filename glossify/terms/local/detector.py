@@ -56,7 +56,8 @@ inside names, NER's people, places and numbers); field phrases and products foun
 term in half is dropped; a possessive that the gazetteer's plural allowance took in is left
 out ("Marketo's lead scoring" -> "Marketo"), while an eponym ending its phrase keeps it.
 Compounds the parser left out of every noun chunk (because it read the verb after them as a
-noun: "so the cron job fires") are chunked from the tags.
+noun: "so the cron job fires") are chunked from the tags, and a lone noun it left out (a
+clipped aside hanging off the sentence: ", grade three neutropenia,") is judged by rarity.
 
 Korean lines (language "ko", or Hangul in a line whose language is not given) go to
 `korean.KoreanTermDetector` (kiwipiepy); other languages return no candidates.
@@ -127,6 +128,7 @@ from glossify.terms.local.tokens import (
     noun_chunk_segments,
     span_text,
     unchunked_compounds,
+    unchunked_nouns,
     without_possessive,
 )
 from glossify.terms.local.verbs import (
@@ -181,7 +183,11 @@ class LocalTermDetector:
             # A run of acronyms and codes ("B2B SaaS") is separate terms, each found alone.
             if keep and not all(is_strong_form(t) for t in run):
                 out.add(span_text(run), self._name_category(run), 0.8, run[0].idx)
-        for segment in [*noun_chunk_segments(doc), *unchunked_compounds(doc)]:
+        for segment in [
+            *noun_chunk_segments(doc),
+            *unchunked_compounds(doc),
+            *unchunked_nouns(doc),
+        ]:
             self._chunk(segment, names, known_spans, out)
         self._rare_activities(doc, out)
         self._numbered_methods(doc, out)

@@ -236,6 +236,14 @@ def unchunked_compounds(doc: Doc) -> list[list[Token]]:
     return [run for run in runs if len(run) >= 2 and any(t.dep_ == "compound" for t in run)]
 
 
+def unchunked_nouns(doc: Doc) -> list[list[Token]]:
+    """Lone common nouns the parser put in no noun chunk (a fragment such as "grade three
+    neutropenia" hangs off the sentence as "dep"): they may still be rare terms."""
+    covered = {token.i for chunk in doc.noun_chunks for token in chunk}
+    covered |= {t.i for run in unchunked_compounds(doc) for t in run}
+    return [[t] for t in doc if t.pos_ == "NOUN" and t.i not in covered and t.is_alpha]
+
+
 def is_mistagged_verb(token: Token) -> bool:
     """A chunk-final "noun" that is really the clause's verb.
 
