@@ -92,6 +92,11 @@ NOT_FOUND: list[tuple[str, set[str]]] = [
         {"milliseconds", "business days"},
     ),
     ("The options come with a two year cliff.", {"year cliff", "two year cliff"}),
+    # a department speaking or wanting
+    (
+        "Radiology wants the scans by Friday, and pharmacovigilance says no.",
+        {"Radiology", "pharmacovigilance"},
+    ),
     # companies: a corporate suffix names a firm
     (
         "We buy the resin from Brennan Metals and Ostrava Industries now.",

@@ -8,6 +8,8 @@
 * Colleagues: a lone capitalised word that is the subject of a verb and that the small model
   could only call an organisation ("and Priya will present") is a person; products are said with
   a classifier noun or a capital-rich spelling (handled by the name and surface-form rules).
+* Departments: a bare noun that is the subject of a verb of saying or wanting ("Cardiology
+  wants to uptitrate", "legal says no") is a team speaking, whatever its field flavour.
 * Dates inside names: a name run with a weekday or month in it ("Black Friday", "Cyber Monday")
   is a date.
 * People, places, dates and numbers that spaCy's NER found are labelled with a category the
@@ -19,7 +21,7 @@ from __future__ import annotations
 from spacy.tokens import Doc, Span, Token
 
 from glossify.terms.local.collector import Collector
-from glossify.terms.local.lexicon import words_of
+from glossify.terms.local.lexicon import SPEAKER_VERBS, words_of
 from glossify.terms.local.tokens import PERIOD_CODE, entity_labels
 
 # spaCy entity labels that are not jargon, with the category the filter will drop them by.
@@ -97,6 +99,14 @@ def is_subject_colleague(run: list[Token], labels: set[str]) -> bool:
         return False
     token = run[0]
     return token.dep_ in _SUBJECT_DEPS and token.head.pos_ == "VERB" and token.text.isalpha()
+
+
+def is_department(token: Token) -> bool:
+    """ "Cardiology wants to uptitrate", "and legal says no": a bare noun (no determiner)
+    as the subject of a verb of saying or wanting is a team speaking, not a concept."""
+    if token.dep_ not in _SUBJECT_DEPS or token.head.lemma_.lower() not in SPEAKER_VERBS:
+        return False
+    return not any(child.dep_ in {"det", "poss", "amod", "compound"} for child in token.children)
 
 
 def has_calendar_word(run: list[Token]) -> bool:

@@ -20,9 +20,11 @@ Rules, and why they exist:
 * Proper-noun runs (Six Sigma, North Star, Kubernetes): capitalised words name products and
   methods. PERSON/GPE/DATE labels exclude them (Jennifer, London, Friday), and so do slots only
   people fill ("Minsu said", "ask Minsu", "thanks, Minsu"). A lone capitalised word that NER
-  cannot place is most often a colleague's name, so it needs evidence to be kept. A "person"
-  that classifies a common noun ("the Kafka consumer lag", "the Docker image") is a product:
-  people are not used as noun modifiers that way - except before site nouns ("Monterrey plant").
+  cannot place is most often a colleague's name, so it needs evidence to be kept. A bare noun
+  that speaks or wants ("Cardiology wants to ...", "legal says") is a department, not a term
+  (`context.is_department`). A "person" that classifies a common noun ("the Kafka consumer
+  lag", "the Docker image") is a product: people are not used as noun modifiers that way -
+  except before site nouns ("Monterrey plant").
   Companies are never jargon: a name ending in a corporate suffix ("Kessler Plastics", "Apex
   Holdings", "Orion Inc") is dropped, and so is a name that classifies a dealing with a firm
   ("the Fairmont account", "the Halvorsen acquisition"): that name is the counterparty.
@@ -78,6 +80,7 @@ from glossify.terms.local.collector import Collector
 from glossify.terms.local.context import (
     event_phrases,
     has_calendar_word,
+    is_department,
     is_subject_colleague,
     non_jargon_entities,
 )
@@ -389,7 +392,7 @@ class LocalTermDetector:
             or (token.pos_ == "ADJ" and zipf(text) < self.very_rare_zipf)
         )
         generic = token.lower_ in GENERIC_NOUNS | MEETING_NOUNS  # "the standup ran long"
-        if generic or is_strong_form(token) or not nominal:
+        if generic or is_strong_form(token) or not nominal or is_department(token):
             return  # strong forms and names are handled on their own
         if "-" in text:
             self._hyphenated(token, out)
