@@ -9,8 +9,9 @@ method: "Definition of Done"), or it is a relational noun that heads many such t
 fields (limitation, right, span, definition, statement, cost, time, ...). The complement is
 adjectives and one noun ("first refusal"), never a name ("ships to Stuttgart").
 "X to <verb>" ("time to fill") is a term only when the first noun is modified or possessed
-("our time to fill", "mean time to detect"), so that "it's time to go" stays small talk, and
-when no object follows the verb ("time to fix it" is a clause).
+("our time to fill", "mean time to detect") or the verb is rare ("a motion to compel"), so that
+"it's time to go" stays small talk, and when no object follows the verb ("time to fix it" is a
+clause).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 from spacy.tokens import Doc, Token
 
 from glossify.terms.local.collector import Collector
-from glossify.terms.local.lexicon import GENERIC_NOUNS, SITUATIONAL_ADJECTIVES, words_of
+from glossify.terms.local.lexicon import GENERIC_NOUNS, SITUATIONAL_ADJECTIVES, words_of, zipf
 
 _words = words_of
 
@@ -41,6 +42,8 @@ PARTITIVE_NOUNS = _words(
     start beginning side sides out instead because matter
     """
 )
+# Below this Zipf frequency, the verb of "X to <verb>" is a field's, not small talk's.
+RARE_VERB_ZIPF = 4.0
 _COMPLEMENT_POS = frozenset({"NOUN", "PROPN", "ADJ", "VERB"})
 _OBJECT_POS = frozenset({"DET", "PRON", "NUM", "NOUN", "PROPN"})
 
@@ -73,6 +76,12 @@ def _complement(doc: Doc, prep: Token, named: bool) -> list[Token]:
     return tokens
 
 
+def _is_rare_verb(verb: Token) -> bool:
+    """ "a motion to compel", "the right to terminate": a rare verb makes the phrase a
+    procedure's name even without a modifier ("time to go" is everyday)."""
+    return verb.is_alpha and zipf(verb.lemma_.lower()) < RARE_VERB_ZIPF
+
+
 def _is_modified(head: Token) -> bool:
     return any(left.dep_ in {"poss", "amod", "compound"} for left in head.lefts)
 
@@ -95,7 +104,7 @@ def prepositional_terms(doc: Doc, out: Collector) -> None:
         if last.pos_ == "VERB":
             # "time to fill": only with a modified first noun and no object after the verb.
             after = doc[last.i + 1] if last.i + 1 < len(doc) else None
-            if prep.lower_ != "to" or not _is_modified(head):
+            if prep.lower_ != "to" or not (_is_modified(head) or _is_rare_verb(last)):
                 continue
             if after is not None and after.pos_ in _OBJECT_POS:
                 continue
