@@ -1,12 +1,15 @@
-"""A fixed number of model slots, shared fairly between meetings, newest request first.
+"""A fixed number of model slots, shared fairly between meetings, each meeting's newest
+request first.
 
-Fair: when a slot frees up it goes to a waiting request of the meeting that holds the fewest
-slots, so one meeting's burst of terms (or two hundred meetings' first terms) cannot keep
-another meeting's term waiting behind all of it.
+Fair: when a slot frees up it goes to the meeting that holds the fewest slots, so one meeting's
+burst of terms cannot keep another meeting's term waiting behind all of it. Between meetings
+holding as many, the one served longest ago goes first, and meetings not served while waiting
+go in the order they started waiting: every waiting meeting is served before any is served
+twice, however many new terms keep coming.
 
-Newest first: among those, the term said last is the one a listener is wondering about now;
-serving the backlog first would make every answer late. Older requests still get their turn
-once the burst is over.
+Newest first within a meeting: the term said last is the one its listeners are wondering about
+now; serving its backlog first would make every answer late. Its older terms still get their
+turn.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from dataclasses import dataclass
 class _Waiter:
     future: asyncio.Future[None]
     meeting: str | None
+    arrival: int
 
 
 class FairSlots:
@@ -31,6 +35,11 @@ class FairSlots:
         self._free = slots
         self._waiters: list[_Waiter] = []  # oldest first
         self._held: Counter[str | None] = Counter()
+        self._arrivals = 0
+        # When each meeting with waiters or slots was last given a slot (a grant count); others
+        # are forgotten, so this stays as small as the queue.
+        self._last_grant: dict[str | None, int] = {}
+        self._grants = 0
 
     @property
     def waiting(self) -> int:
@@ -59,9 +68,10 @@ class FairSlots:
     async def _acquire(self, meeting: str | None) -> None:
         if self._free > 0 and not self._waiters:
             self._free -= 1
-            self._held[meeting] += 1
+            self._grant(meeting)
             return
-        waiter = _Waiter(asyncio.get_running_loop().create_future(), meeting)
+        self._arrivals += 1
+        waiter = _Waiter(asyncio.get_running_loop().create_future(), meeting, self._arrivals)
         self._waiters.append(waiter)
         try:
             await waiter.future
@@ -73,19 +83,45 @@ class FairSlots:
                 self._release(meeting)
             raise
 
+    def _grant(self, meeting: str | None) -> None:
+        self._held[meeting] += 1
+        self._grants += 1
+        self._last_grant[meeting] = self._grants
+
     def _release(self, meeting: str | None) -> None:
         self._held[meeting] -= 1
         if self._held[meeting] <= 0:
             del self._held[meeting]
         self._waiters = [waiter for waiter in self._waiters if not waiter.future.done()]
+        waiting = {waiter.meeting for waiter in self._waiters}
+        self._last_grant = {
+            m: grant for m, grant in self._last_grant.items() if m in waiting or m in self._held
+        }
         if not self._waiters:
             self._free += 1
             return
-        # min() keeps the first of equals: scanning newest first breaks ties by recency.
-        chosen = min(reversed(self._waiters), key=lambda waiter: self._held[waiter.meeting])
+        chosen = min(self._waiters, key=self._priority(self._waiters))
         self._waiters.remove(chosen)
-        self._held[chosen.meeting] += 1
+        self._grant(chosen.meeting)
         chosen.future.set_result(None)
+
+    def _priority(self, waiters: list[_Waiter]) -> Callable[[_Waiter], tuple[int, int, int, int]]:
+        """Lower goes first: fewest slots held, served longest ago (never: 0), waiting longest
+        (by its oldest request), then its newest request."""
+        first_arrival: dict[str | None, int] = {}
+        for waiter in waiters:  # oldest first: the first seen is the meeting's oldest
+            first_arrival.setdefault(waiter.meeting, waiter.arrival)
+
+        def priority(waiter: _Waiter) -> tuple[int, int, int, int]:
+            meeting = waiter.meeting
+            return (
+                self._held[meeting],
+                self._last_grant.get(meeting, 0),
+                first_arrival[meeting],
+                -waiter.arrival,
+            )
+
+        return priority
 
 
 class HeldSlot:

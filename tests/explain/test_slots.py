@@ -139,7 +139,7 @@ async def test_a_freed_slot_goes_to_the_meeting_holding_fewest() -> None:
     assert slots.free == 2 and slots.held_by("busy") == 0 and slots.held_by("quiet") == 0
 
 
-async def test_with_no_slot_held_the_newest_goes_first_whatever_its_meeting() -> None:
+async def test_meetings_take_turns_each_with_its_newest_first() -> None:
     slots = FairSlots(1)
     order: list[str] = []
     gates = {name: asyncio.Event() for name in ["a0", "a1", "a2", "b0", "b1"]}
@@ -153,9 +153,31 @@ async def test_with_no_slot_held_the_newest_goes_first_whatever_its_meeting() ->
     for name in ["a0", "a1", "a2", "b0", "b1"]:
         tasks.append(asyncio.create_task(hold(name)))
         await _settle()
-    for name in ["a0", "b1", "b0", "a2", "a1"]:
-        gates[name].set()
+    for gate in gates.values():
+        gate.set()
         await _settle()
     await asyncio.gather(*tasks)
-    # One slot: whoever is served, no meeting holds one when the next is chosen.
-    assert order == ["a0", "b1", "b0", "a2", "a1"]
+    # "a" was just served, so "b" goes next; then "a" again: each with its newest term.
+    assert order == ["a0", "b1", "a2", "b0", "a1"]
+
+
+async def test_a_waiting_meeting_is_not_starved_by_meetings_that_keep_arriving() -> None:
+    slots = FairSlots(1)
+    order: list[str] = []
+    gate = asyncio.Event()
+    holder = await slots.acquire(meeting="first")
+    waiting = [asyncio.create_task(_hold(slots, "patient", order, gate, "patient"))]
+    await _settle()
+    for n in range(5):
+        # A new meeting's first term comes in just before each slot frees up.
+        waiting.append(asyncio.create_task(_hold(slots, f"new-{n}", order, gate, f"new-{n}")))
+        await _settle()
+        if n == 0:
+            gate.set()
+            await holder.__aexit__(None, None, None)
+        await _settle()
+    await asyncio.gather(*waiting)
+    # Meetings go in the order they started waiting: newest-first across meetings would
+    # have kept "patient" waiting while new meetings kept coming.
+    assert order[0] == "patient"
+    assert slots.free == 1
