@@ -21,6 +21,7 @@ from glossify.app import build_graph
 from glossify.cli.local_stack import wait_for_health
 from glossify.config.settings import GlossifyConfig, load_config
 from glossify.meetings.hosts import MeetingHosts
+from tests.serve.conftest import QUIET
 from tests.standins import StandIns
 
 AGENT = "glossary-agent"
@@ -86,7 +87,7 @@ def second_app(
     graph = build_graph(config, backend_runtime_env={"env_vars": standins.identity_env})
     base = f"{stack.base_url}{prefix}"
     try:
-        serve.run(graph, name=name, route_prefix=prefix, blocking=False)
+        serve.run(graph, name=name, route_prefix=prefix, blocking=False, logging_config=QUIET)
         wait_for_health(base + "/health", timeout_s=180)
         yield App(base, f"{stack.ws_url}{prefix}", config)
     finally:

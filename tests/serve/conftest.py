@@ -12,6 +12,9 @@ import pytest
 from glossify.cli.local_stack import free_port, wait_for_health
 
 TEST_APP = "glossify-test"
+# No per-request lines from the test apps' replicas: a failing test's output shows what went
+# wrong instead of hundreds of "CALL detect OK".
+QUIET = {"enable_access_log": False}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -88,7 +91,9 @@ def stack(database_url: str) -> Iterator[Stack]:
         logging_config={"enable_access_log": False},
     )
     args = test_app_args()
-    serve.run(build_app(args), name=TEST_APP, route_prefix="/", blocking=False)
+    serve.run(
+        build_app(args), name=TEST_APP, route_prefix="/", blocking=False, logging_config=QUIET
+    )
     base = f"http://127.0.0.1:{port}"
     wait_for_health(base + "/health", timeout_s=180)
     config = load_config(args).model_copy(update={"app_name": TEST_APP})
