@@ -3,9 +3,10 @@ request first.
 
 Fair: when a slot frees up it goes to the meeting that holds the fewest slots, so one meeting's
 burst of terms cannot keep another meeting's term waiting behind all of it. Between meetings
-holding as many, the one served longest ago goes first, and meetings not served while waiting
-go in the order they started waiting: every waiting meeting is served before any is served
-twice, however many new terms keep coming.
+holding as many, the one whose turn came up first goes first: a meeting's turn is when it was
+last served, or, for one that comes back after a while with nothing in the queue, when it
+started waiting. So every waiting meeting is served before any is served twice, however many
+new terms keep coming and from how many meetings.
 
 Newest first within a meeting: the term said last is the one its listeners are wondering about
 now; serving its backlog first would make every answer late. Its older terms still get their
@@ -36,10 +37,13 @@ class FairSlots:
         self._waiters: list[_Waiter] = []  # oldest first
         self._held: Counter[str | None] = Counter()
         self._arrivals = 0
-        # When each meeting with waiters or slots was last given a slot (a grant count); others
-        # are forgotten, so this stays as small as the queue.
-        self._last_grant: dict[str | None, int] = {}
         self._grants = 0
+        # Each meeting's place in the rotation, for meetings with waiters or slots (others are
+        # forgotten, so this stays as small as the queue): (2g + 1, _) once served as grant g;
+        # (2g, arrival) when it started waiting after grant g with nothing queued, which puts a
+        # newcomer ahead of the meeting served just before it and behind any served earlier;
+        # newcomers in the order they came.
+        self._turn: dict[str | None, tuple[int, int]] = {}
 
     @property
     def waiting(self) -> int:
@@ -71,6 +75,7 @@ class FairSlots:
             self._grant(meeting)
             return
         self._arrivals += 1
+        self._turn.setdefault(meeting, (2 * self._grants, self._arrivals))
         waiter = _Waiter(asyncio.get_running_loop().create_future(), meeting, self._arrivals)
         self._waiters.append(waiter)
         try:
@@ -86,7 +91,7 @@ class FairSlots:
     def _grant(self, meeting: str | None) -> None:
         self._held[meeting] += 1
         self._grants += 1
-        self._last_grant[meeting] = self._grants
+        self._turn[meeting] = (2 * self._grants + 1, 0)
 
     def _release(self, meeting: str | None) -> None:
         self._held[meeting] -= 1
@@ -94,34 +99,18 @@ class FairSlots:
             del self._held[meeting]
         self._waiters = [waiter for waiter in self._waiters if not waiter.future.done()]
         waiting = {waiter.meeting for waiter in self._waiters}
-        self._last_grant = {
-            m: grant for m, grant in self._last_grant.items() if m in waiting or m in self._held
-        }
+        self._turn = {m: turn for m, turn in self._turn.items() if m in waiting or m in self._held}
         if not self._waiters:
             self._free += 1
             return
-        chosen = min(self._waiters, key=self._priority(self._waiters))
+        chosen = min(self._waiters, key=self._priority)
         self._waiters.remove(chosen)
         self._grant(chosen.meeting)
         chosen.future.set_result(None)
 
-    def _priority(self, waiters: list[_Waiter]) -> Callable[[_Waiter], tuple[int, int, int, int]]:
-        """Lower goes first: fewest slots held, served longest ago (never: 0), waiting longest
-        (by its oldest request), then its newest request."""
-        first_arrival: dict[str | None, int] = {}
-        for waiter in waiters:  # oldest first: the first seen is the meeting's oldest
-            first_arrival.setdefault(waiter.meeting, waiter.arrival)
-
-        def priority(waiter: _Waiter) -> tuple[int, int, int, int]:
-            meeting = waiter.meeting
-            return (
-                self._held[meeting],
-                self._last_grant.get(meeting, 0),
-                first_arrival[meeting],
-                -waiter.arrival,
-            )
-
-        return priority
+    def _priority(self, waiter: _Waiter) -> tuple[int, tuple[int, int], int]:
+        """Lower goes first: fewest slots held, earliest turn, then the meeting's newest."""
+        return (self._held[waiter.meeting], self._turn[waiter.meeting], -waiter.arrival)
 
 
 class HeldSlot:

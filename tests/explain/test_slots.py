@@ -181,3 +181,36 @@ async def test_a_waiting_meeting_is_not_starved_by_meetings_that_keep_arriving()
     # have kept "patient" waiting while new meetings kept coming.
     assert order[0] == "patient"
     assert slots.free == 1
+
+
+async def test_a_backlogged_meeting_keeps_its_turn_against_meetings_that_come_back() -> None:
+    # "a" and "c" say their next term as soon as their last one is explained, so each comes
+    # back with nothing queued while another meeting holds the slot; "b" has a backlog of three.
+    slots = FairSlots(1)
+    order: list[str] = []
+    gates: dict[str, asyncio.Event] = {}
+    tasks: list[asyncio.Task[None]] = []
+    said = {"a": 0, "c": 0}
+
+    def say(meeting: str, name: str) -> None:
+        gates[name] = asyncio.Event()
+        tasks.append(asyncio.create_task(_hold(slots, name, order, gates[name], meeting)))
+
+    say("a", "a0")
+    await _settle()
+    for name in ["b0", "b1", "b2", "c0"]:
+        say(name[0], name)
+        await _settle()
+    for _ in range(9):
+        served = order[-1]
+        gates[served].set()
+        await _settle()
+        if served[0] in said:
+            said[served[0]] += 1
+            say(served[0], f"{served[0]}{said[served[0]]}")
+            await _settle()
+    # Served a meeting at a time: b's backlog is not pushed back by a and c coming back.
+    assert [name[0] for name in order[:9]] == ["a", "b", "c", "a", "b", "c", "a", "b", "c"]
+    for gate in gates.values():
+        gate.set()
+    await asyncio.gather(*tasks)
