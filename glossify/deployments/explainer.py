@@ -73,7 +73,9 @@ class TermExplainer:
         with metrics.timed(
             metrics.AGENT_LATENCY, metrics.AGENT_ERRORS, backend=self._config.backend
         ):
-            answer = screened(term, await self._backend.explain(term, context, language, meeting))
+            answer = screened(
+                term, await self._backend.explain(term, context, language, meeting=meeting)
+            )
         return Generated(answer, not repeats_meeting_words(answer.body, term, context))
 
     def health(self) -> dict[str, Any]:

@@ -20,7 +20,7 @@ class ExplainerBackend(Protocol):
         ...
 
     async def explain(
-        self, term: str, context: str, language: str | None, meeting: str | None = None
+        self, term: str, context: str, language: str | None, *, meeting: str | None = None
     ) -> Explanation:
         """A backend that queues terms serves ``meeting``s fairly; a remote service does its
         own scheduling and ignores it."""

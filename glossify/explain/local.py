@@ -219,6 +219,7 @@ class LocalExplainer:
         term: str,
         context: str,
         language: str | None,
+        *,
         meeting: str | None = None,
         deadline_s: float | None = None,
     ) -> Explanation:

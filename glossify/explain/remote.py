@@ -111,7 +111,7 @@ class RemoteExplainer(ABC):
             log.warning("%s explainer: %s; trying anyway", self._health.backend, problem)
 
     async def explain(
-        self, term: str, context: str, language: str | None, meeting: str | None = None
+        self, term: str, context: str, language: str | None, *, meeting: str | None = None
     ) -> Explanation:
         request = TermRequest(term, context, language, Deadline(self._deadline_s))
         try:

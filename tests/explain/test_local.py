@@ -77,7 +77,9 @@ async def test_concurrent_calls_all_complete(explainer: LocalExplainer) -> None:
 
 
 def test_explain_works_from_plain_asyncio_run(explainer: LocalExplainer) -> None:
-    result = asyncio.run(explainer.explain("Kafka", "Events go through Kafka.", None, 60))
+    result = asyncio.run(
+        explainer.explain("Kafka", "Events go through Kafka.", None, deadline_s=60)
+    )
     _assert_well_formed(result)
 
 
