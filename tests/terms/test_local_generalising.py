@@ -205,3 +205,19 @@ def test_nouns_left_out_of_every_chunk_are_still_seen(detector: LocalTermDetecto
     )
     assert not any("mucositis" in chunk.text for chunk in doc.noun_chunks)
     assert [[t.text for t in run] for run in unchunked_nouns(doc)] == [["grade"], ["mucositis"]]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A concept as the subject of "means" is being defined, not a team speaking.
+        ("Idempotency means you can retry safely.", {"Idempotency"}),
+        # Names of cloud resources end in words that also end company names.
+        ("Check the Network Security Group rules.", {"Network Security Group"}),
+        ("Open the Kafka Consumer Group.", {"Kafka Consumer Group"}),
+    ],
+)
+def test_precision_rules_leave_terms_that_only_look_like_their_targets(
+    detector: LocalTermDetector, text: str, expected: set[str]
+) -> None:
+    assert expected <= shown(detector, text)

@@ -21,7 +21,7 @@ from __future__ import annotations
 from spacy.tokens import Doc, Span, Token
 
 from glossify.terms.local.collector import Collector
-from glossify.terms.local.lexicon import SPEAKER_VERBS, words_of
+from glossify.terms.local.lexicon import TEAM_VOICE_VERBS, words_of
 from glossify.terms.local.tokens import PERIOD_CODE, entity_labels
 
 # spaCy entity labels that are not jargon, with the category the filter will drop them by.
@@ -104,7 +104,7 @@ def is_subject_colleague(run: list[Token], labels: set[str]) -> bool:
 def is_department(token: Token) -> bool:
     """ "Cardiology wants to uptitrate", "and legal says no": a bare noun (no determiner)
     as the subject of a verb of saying or wanting is a team speaking, not a concept."""
-    if token.dep_ not in _SUBJECT_DEPS or token.head.lemma_.lower() not in SPEAKER_VERBS:
+    if token.dep_ not in _SUBJECT_DEPS or token.head.lemma_.lower() not in TEAM_VOICE_VERBS:
         return False
     return not any(child.dep_ in {"det", "poss", "amod", "compound"} for child in token.children)
 

@@ -87,11 +87,13 @@ TERM_HEADS = _words(
 
 # The last word of a company's name that says what kind of firm it is ("Harrow Motors",
 # "Kessler Plastics", "Apex Holdings"): customers, suppliers and competitors are never jargon.
+# Not words that also end product and method names: Group (Azure Resource Group, Kafka Consumer
+# Group), Bank (Memory Bank), Capital, Manufacturing (Additive Manufacturing), Steel, Metals.
 COMPANY_SUFFIXES = _words(
     """
-    inc inc. corp corp. corporation co co. llc ltd ltd. plc gmbh ag holdings group industries
-    enterprises partners associates motors plastics metals foods pharmaceuticals pharma
-    logistics manufacturing textiles chemicals steel brands bank capital ventures airlines
+    inc inc. corp corp. corporation co co. llc ltd ltd. plc gmbh ag holdings industries
+    enterprises partners associates motors plastics foods pharmaceuticals pharma logistics
+    textiles chemicals brands ventures airlines
     """
 )
 
@@ -159,6 +161,12 @@ SPEAKER_VERBS = _words(
     say tell ask mention think want agree suggest explain propose note reply confirm believe
     know feel mean promise decide argue claim
     """
+)
+# What a team does as the subject of a sentence ("Cardiology wants", "legal says"). Narrower
+# than SPEAKER_VERBS: a concept can "mean", "need" or be "known" ("Idempotency means ...").
+TEAM_VOICE_VERBS = _words(
+    "say tell ask want agree propose confirm decide promise reply suggest argue claim insist"
+    " approve reject"
 )
 ADDRESSEE_VERBS = _words("ask tell ping thank email call cc message remind invite")
 GREETINGS = _words("thanks thank hi hey hello bye cheers sorry")
