@@ -80,9 +80,14 @@ _SPACE = re.compile(r"\s+")
 # Scripts written without spaces: a loop there is one long "word", so it is cut by characters.
 _CJK = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f"
 _CJK_LOOP = re.compile(rf"([{_CJK}]{{1,32}}?)\1{{{MIN_REPEATS - 1},}}")
-# A loop glued into one "word" by hyphens, dots or slashes ("W-W-W-W-W", ".bq.bq.bq"). Letters
-# only: repeated numbers are versions and addresses (1.1.1, 10.10.10.10).
-_GLUED_LOOP = re.compile(rf"\b([^\W\d_]{{1,16}})(?:[-./]\1\b){{{MIN_REPEATS - 1},}}")
+# A loop glued into one "word" by hyphens, dots or slashes (".bq.bq.bq", "W-W-W-W-W-W-W").
+# Letters only: repeated numbers are versions and addresses (1.1.1, 10.10.10.10). One letter
+# needs more copies: "A-A-A rating" and "W-W-W" (a spoken www) are speech.
+_GLUED_LOOP = re.compile(
+    rf"\b(?:([^\W\d_]{{2,16}})(?:[-./]\1\b){{{MIN_REPEATS - 1},}}"
+    rf"|([^\W\d_])(?:[-./]\2\b){{{2 * MIN_REPEATS - 1},}})",
+    re.IGNORECASE,
+)
 
 
 def normalise(text: str) -> str:
@@ -142,11 +147,11 @@ def _loop_at(keys: list[str], start: int) -> tuple[int, int]:
 
 def cut_repetition(text: str) -> str:
     """Collapse any run of ≥3 back-to-back copies of a word or n-gram (n ≤ 8), or of letters
-    glued by hyphens, dots or slashes ("W-W-W"), to one copy.
+    glued by hyphens, dots or slashes (".bq.bq.bq"; a single letter from six copies), to one copy.
 
     Text without such a run comes back unchanged, spacing included.
     """
-    text = _GLUED_LOOP.sub(r"\1", _CJK_LOOP.sub(r"\1", text))
+    text = _GLUED_LOOP.sub(lambda loop: loop.group(1) or loop.group(2), _CJK_LOOP.sub(r"\1", text))
     words = text.split()
     while True:
         # Cutting can expose a longer loop ("a a a b a a a b ..." -> "a b a b"), so repeat.
