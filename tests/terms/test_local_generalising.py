@@ -221,3 +221,20 @@ def test_precision_rules_leave_terms_that_only_look_like_their_targets(
     detector: LocalTermDetector, text: str, expected: set[str]
 ) -> None:
     assert expected <= shown(detector, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "metric"),
+    [
+        ("Recall at twenty five went up after the rerank.", "Recall at twenty five"),
+        (
+            "Sensitivity at ninety-five percent specificity is the endpoint.",
+            "Sensitivity at ninety-five percent specificity",
+        ),
+        ("Precision at one thousand is what the search team watches.", "Precision at one thousand"),
+    ],
+)
+def test_spelled_cutoffs_of_several_words_stay_whole(
+    detector: LocalTermDetector, text: str, metric: str
+) -> None:
+    assert metric in shown(detector, text)

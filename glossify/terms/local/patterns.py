@@ -43,8 +43,9 @@ _VOWELS = frozenset("aeiouy")
 _CUTOFF_NUMBER = re.compile(r"^(?:\d{1,3}(?:\.\d+)?|k)$", re.IGNORECASE)
 _STANDARD_NUMBER = re.compile(r"^\d{1,5}$")
 _PERCENT = frozenset({"percent", "%", "pct"})
-# Spelled ordinals end so ("first", "second", "third", "tenth"); no spelled cardinal does.
-_ORDINAL_ENDINGS = ("st", "nd", "rd", "th")
+# Spelled ordinals: these three, and every other one ends in "th" ("tenth", "twentieth"),
+# which no spelled cardinal does ("thousand" ends in "nd").
+_IRREGULAR_ORDINALS = frozenset({"first", "second", "third"})
 
 
 def glued_code_kind(text: str) -> str | None:
@@ -101,11 +102,27 @@ def is_mixed_case_abbreviation(text: str) -> bool:
     return zipf(text) < 2.0 and zipf(rest) >= 4.0 and len(rest) >= 3
 
 
+def _is_spelled_cardinal(token: Token, word: str) -> bool:
+    lexeme = token.vocab[word]
+    ordinal = word in _IRREGULAR_ORDINALS or word.endswith("th")
+    return lexeme.is_alpha and lexeme.like_num and not ordinal
+
+
 def _is_cutoff(token: Token) -> bool:
-    # Spoken cutoffs are spelled out ("recall at fifty", "at ninety percent recall"): any
-    # cardinal number word counts, not only the small ones; ordinals ("at first") do not.
-    spelled = token.is_alpha and token.like_num and not token.lower_.endswith(_ORDINAL_ENDINGS)
-    return bool(_CUTOFF_NUMBER.match(token.text)) or token.lower_ in NUMBER_WORDS or spelled
+    # Spoken cutoffs are spelled out ("recall at fifty", "at ninety percent recall",
+    # "at ninety-five"): any cardinal number word counts, not only the small ones; ordinals
+    # ("at first") do not.
+    word = token.lower_
+    spelled = all(_is_spelled_cardinal(token, part) for part in word.split("-") if part)
+    return bool(_CUTOFF_NUMBER.match(token.text)) or word in NUMBER_WORDS or spelled
+
+
+def _cutoff_end(number: Token) -> int:
+    """The index after a cutoff that may run over several number words ("ninety five")."""
+    doc, end = number.doc, number.i + 1
+    while end < len(doc) and doc[end].is_alpha and _is_cutoff(doc[end]):
+        end += 1
+    return end
 
 
 def _metric_start(head: Token) -> Token:
@@ -143,7 +160,7 @@ def metrics_at_k(doc: Doc, out: Collector) -> None:
             name = doc[start.i : head.i + 1]
             if not any(t.lower_ in METRIC_WORDS for t in name):
                 continue
-            end = number.i + 1
+            end = _cutoff_end(number)
             # "... at 95 percent specificity": an operating point names a second metric.
             second_metric = end + 1 < len(doc) and doc[end + 1].lower_ in METRIC_WORDS
             metrics = [name]
