@@ -17,9 +17,10 @@ from glossify.text import SCRIPTS
 _OWN_SCRIPT = {code: re.compile(char_class) for code, char_class in SCRIPTS.items()}
 _ANY_OWN_SCRIPT = re.compile("|".join(SCRIPTS.values()))
 # A Latin-letter loan that meetings in other scripts keep as written: one short token with a
-# capital after its first letter or a digit (CPK, LoRA, p95, K8s), not an English phrase.
-_LATIN_LOAN = re.compile(r"[A-Za-z0-9][A-Za-z0-9&.+-]{0,9}")
-_LOAN_MARK = re.compile(r".+[A-Z0-9]")
+# capital after its first character or a digit (CPK, LoRA, p95, K8s, CI/CD, .NET), or a letter
+# with symbols (C++, C#); not an English phrase.
+_LATIN_LOAN = re.compile(r"[A-Za-z0-9.][A-Za-z0-9&./+#-]{0,9}")
+_LOAN_MARK = re.compile(r".+[A-Z0-9]|[A-Z][+#]+$")
 
 
 def _language_code(language: str | None) -> str | None:
