@@ -66,9 +66,9 @@ _MAX_DOUBLINGS = 30
 
 def backoff_s(attempt: int, base_s: float, max_s: float = math.inf) -> float:
     """Exponential backoff with jitter, so that replicas hit by the same outage spread out;
-    at most ``max_s``."""
+    at most ``max_s``, jittered below it too."""
     jitter: float = random.uniform(0.5, 1.0)
-    return min(max_s, float(base_s * (2 ** min(attempt - 1, _MAX_DOUBLINGS)) * jitter))
+    return min(max_s, float(base_s * (2 ** min(attempt - 1, _MAX_DOUBLINGS)))) * jitter
 
 
 async def with_retries(
