@@ -102,7 +102,8 @@ class JournalBuffer:
         """Returns once every kept write is in the database. Someone is waiting: the flusher
         tries again now instead of at the end of its backoff (a stop asked for again once the
         database is back would otherwise spend its deadline on a sleeping flusher)."""
-        self._wake.set()
+        if self._kept:
+            self._wake.set()
         await self._empty.wait()
 
     def close(self) -> None:
