@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,11 +10,18 @@ from ray import serve
 
 from glossify import metrics
 from glossify.config.backends import ExplainerConfig
-from glossify.explain.answer import Explanation, repeats_meeting_words
+from glossify.explain.answer import (
+    ABSTAINED,
+    Explanation,
+    ExplanationError,
+    repeats_meeting_words,
+)
 from glossify.explain.cache import ExplanationCache
 from glossify.explain.expansions import screened
 from glossify.explain.explainer import start_explainer
 from glossify.terms.candidates import normalize_term
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -70,12 +78,19 @@ class TermExplainer:
         self, term: str, context: str, language: str | None, meeting: str | None
     ) -> Generated:
         """Only what the backend is asked is timed: cache hits are not backend latency."""
-        with metrics.timed(
-            metrics.AGENT_LATENCY, metrics.AGENT_ERRORS, backend=self._config.backend
-        ):
-            answer = screened(
-                term, await self._backend.explain(term, context, language, meeting=meeting)
-            )
+        try:
+            with metrics.timed(
+                metrics.AGENT_LATENCY, metrics.AGENT_ERRORS, backend=self._config.backend
+            ):
+                answer = screened(
+                    term, await self._backend.explain(term, context, language, meeting=meeting)
+                )
+        except ExplanationError as exc:
+            # An answer the checks cannot use (off-format, or repeating the line back) is no
+            # explanation: the meeting shows the term as abstained instead of dropping it, and
+            # asking again would not help (local generation is deterministic).
+            log.info("no usable explanation of %r: %s", term, exc)
+            answer = ABSTAINED
         return Generated(answer, not repeats_meeting_words(answer.body, term, context))
 
     def health(self) -> dict[str, Any]:
