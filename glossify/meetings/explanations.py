@@ -60,7 +60,8 @@ class TermExplanations:
             except TimeoutError:
                 raise
             except Exception as exc:
-                # Small local models now and then answer off-format; a second try usually works.
+                # A replica that died mid-request (the next attempt goes to its replacement) or a
+                # failed call; an unusable answer is not retried: the explainer abstains on it.
                 if attempt == meetings.explain_attempts:
                     raise
                 log.info("explaining %r failed (%r); trying again", term, exc)
