@@ -8,6 +8,12 @@ from __future__ import annotations
 
 import re
 
+
+def base_language(language: str) -> str:
+    """The language of a tag, lower case: "ko-KR", "pt_BR", "EN" -> "ko", "pt", "en"."""
+    return language.replace("_", "-").split("-")[0].lower()
+
+
 # Languages with a script of their own, as character classes that both Python's re and
 # llama.cpp's grammars read.
 SCRIPTS = {"ko": "[가-힣]", "ja": "[ぁ-ヿ一-鿿]", "zh": "[一-鿿]"}

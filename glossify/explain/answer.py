@@ -10,7 +10,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from glossify.text import sentence_spans, split_sentences
+from glossify.text import base_language, sentence_spans, split_sentences
 
 DEFAULT_DOMAIN = "General"
 MAX_DOMAIN_CHARS = 24
@@ -71,8 +71,7 @@ ABSTENTION_TEXTS = {"en": "No confident explanation.", "ko": "확실한 설명�
 
 def abstention_text(language: str | None) -> str:
     """The card text of an abstention: in the meeting's language where known, else English."""
-    code = (language or "en").replace("_", "-").split("-")[0].lower()
-    return ABSTENTION_TEXTS.get(code, ABSTENTION_TEXTS["en"])
+    return ABSTENTION_TEXTS.get(base_language(language or "en"), ABSTENTION_TEXTS["en"])
 
 
 def normalize_domain(raw: str) -> str:

@@ -32,7 +32,7 @@ from glossify.explain.prompt import (
     language_name,
 )
 from glossify.explain.slots import FairSlots
-from glossify.text import SCRIPTS
+from glossify.text import SCRIPTS, base_language
 from glossify.weights.packaged import default_llm_path
 
 MIN_BODY_CHARS = 12
@@ -67,7 +67,7 @@ def grammar_key(language: str | None) -> str:
     """Which grammar a meeting language gets: "en", a code of SCRIPTS, or "other"."""
     if is_english(language):
         return "en"
-    code = (language or "").split("-")[0].split("_")[0].lower()
+    code = base_language(language or "")
     return code if code in SCRIPTS else "other"
 
 

@@ -6,6 +6,8 @@ agents (one input text), so that all backends answer in the shape `explanation.f
 
 from __future__ import annotations
 
+from glossify.text import base_language
+
 # The local model's format is also enforced by a grammar; the prompt gets the content right.
 # The fixed part (this, the worked example) comes first and never changes, so each llama.cpp slot
 # keeps it cached; every token of the per-term message costs latency on CPU, so that stays short.
@@ -74,7 +76,7 @@ _LANGUAGE_NAMES = {
 
 def language_name(language: str) -> str:
     """'de-DE' -> 'German'; unknown codes or names pass through unchanged."""
-    return _LANGUAGE_NAMES.get(language.split("-")[0].split("_")[0].lower(), language)
+    return _LANGUAGE_NAMES.get(base_language(language), language)
 
 
 def clip_context(context: str, term: str, limit: int = MAX_CONTEXT_CHARS) -> str:

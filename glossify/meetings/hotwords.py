@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from glossify.text import SCRIPTS
+from glossify.text import SCRIPTS, base_language
 
 _OWN_SCRIPT = {code: re.compile(char_class) for code, char_class in SCRIPTS.items()}
 _ANY_OWN_SCRIPT = re.compile("|".join(SCRIPTS.values()))
@@ -23,17 +23,11 @@ _LATIN_LOAN = re.compile(r"[A-Za-z0-9.][A-Za-z0-9&./+#-]{0,9}")
 _LOAN_MARK = re.compile(r".+[A-Z0-9]|[A-Z][+#]+$")
 
 
-def _language_code(language: str | None) -> str | None:
-    if not language:
-        return None
-    return language.split("-")[0].split("_")[0].lower()
-
-
 def suits_language(term: str, language: str | None) -> bool:
     """Whether ``term`` could be heard in a meeting held in ``language`` (None: any)."""
-    code = _language_code(language)
-    if code is None:
+    if not language:
         return True
+    code = base_language(language)
     own = _OWN_SCRIPT.get(code)
     if own is None:
         # A language in Latin letters: no terms written in another script.

@@ -12,6 +12,8 @@ from functools import lru_cache
 from spacy.tokens import Token
 from wordfreq import zipf_frequency
 
+from glossify.text import base_language
+
 
 def words_of(text: str) -> frozenset[str]:
     """A word list written as whitespace-separated text (easier to read and extend)."""
@@ -186,13 +188,9 @@ def zipf(word: str) -> float:
     return min(zipf_frequency(part, "en") for part in parts)
 
 
-def _base_language(language: str) -> str:
-    return language.lower().replace("_", "-").split("-")[0]
-
-
 def is_english(language: str | None) -> bool:
-    return language is None or _base_language(language) == "en"
+    return language is None or base_language(language) == "en"
 
 
 def is_korean(language: str | None) -> bool:
-    return language is not None and _base_language(language) in {"ko", "kor"}
+    return language is not None and base_language(language) in {"ko", "kor"}
