@@ -106,7 +106,7 @@ def recordings() -> list[Recording]:
             for voice in ("hibari", "espeak")
         ),
         Recording(
-            "korean-espeak",
+            "korean-mbrola",
             KOREAN_WAV,
             korean,
             "ko",

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.korean_cer [--json PATH]
 
-The committed recording (`bench/data/audio/korean-meeting-espeak.wav`, espeak-ng's Korean voice;
+The committed recording (`bench/data/audio/korean-meeting-mbrola.wav`, MBROLA's Korean voice hn1;
 `bench.korean_recording` regenerates it) goes through the service's segmentation and the
 packaged Whisper base with language "ko" and the default `audio` settings (context prompt
 included). Prints the CER (spaces and punctuation left out), the Korean jargon spelled right,

@@ -1,11 +1,22 @@
-"""Regenerates the Korean test recording: espeak-ng's Korean voice reads a short meeting.
+"""Regenerates the Korean test recording: the MBROLA Korean voice hn1 reads a short meeting.
 
     .venv/bin/python -m bench.korean_recording
 
-Needs Debian's `espeak-ng` (`apt-get install -y espeak-ng`); nothing else runs it: the tests and
-`bench.korean_cer` use the committed WAV. Each line of `bench/data/audio/korean-meeting.txt` is
-read on its own and the lines are joined with a pause, so the recording segments into one
+Needs Debian's `mbrola` and `mbrola-hn1` (in the non-free component: see the command below);
+nothing else runs it: the tests and `bench.korean_cer` use the committed WAV. The text is turned
+into hn1's phonemes by `bench.korean_speech`. Each line of `bench/data/audio/korean-meeting.txt`
+is read on its own and the lines are joined with a pause, so the recording segments into one
 utterance per sentence as a speaker's meeting would. Written as 16 kHz mono 16-bit PCM.
+
+The hn1 database (Faculte Polytechnique de Mons, from a diphone set by Kim Kyongsok and Chung
+Hyunsong) may be used free of charge to synthesise speech with the MBROLA program; the recording
+is such output. Installing it on Debian 12:
+
+    echo 'deb http://deb.debian.org/debian bookworm non-free' > /etc/apt/sources.list.d/nf.list
+    apt-get update && apt-get install -y mbrola mbrola-hn1
+
+Until 2026-11-30 the recording was espeak-ng's Korean voice, a formant synthesiser that
+Whisper base hardly understood (CER 0.96-1.06).
 """
 
 from __future__ import annotations
@@ -20,13 +31,14 @@ import numpy as np
 from faster_whisper import decode_audio
 
 from bench.common.paths import REPO_ROOT
+from bench.korean_speech import pho_text
 
 AUDIO_DIR = REPO_ROOT / "bench" / "data" / "audio"
 KOREAN_SCRIPT = AUDIO_DIR / "korean-meeting.txt"
-KOREAN_WAV = AUDIO_DIR / "korean-meeting-espeak.wav"
+KOREAN_WAV = AUDIO_DIR / "korean-meeting-mbrola.wav"
 SAMPLE_RATE = 16_000
 PAUSE_S = 0.9
-WORDS_PER_MINUTE = 160  # espeak-ng's default 175 slurs the Korean voice's syllables together
+HN1_VOICE = Path("/usr/share/mbrola/hn1/hn1")
 
 
 def load_korean_script(path: Path = KOREAN_SCRIPT) -> list[str]:
@@ -34,12 +46,18 @@ def load_korean_script(path: Path = KOREAN_SCRIPT) -> list[str]:
 
 
 def speak(sentence: str, folder: Path) -> np.ndarray:
-    """One sentence in espeak-ng's Korean voice, as 16 kHz float32 samples."""
-    out = folder / "sentence.wav"
-    subprocess.run(
-        ["espeak-ng", "-v", "ko", "-s", str(WORDS_PER_MINUTE), "-w", str(out), sentence],
+    """One sentence in MBROLA's Korean voice hn1, as 16 kHz float32 samples."""
+    phonemes, out = folder / "sentence.pho", folder / "sentence.wav"
+    phonemes.write_text(pho_text(sentence), encoding="utf-8")
+    # Without -e a diphone the voice lacks would end the run; with it, it is left silent.
+    result = subprocess.run(
+        ["mbrola", "-e", str(HN1_VOICE), str(phonemes), str(out)],
         check=True,
+        capture_output=True,
+        text=True,
     )
+    if result.stderr.strip():
+        print(f"mbrola on {sentence!r}: {result.stderr.strip()}")
     return decode_audio(str(out), sampling_rate=SAMPLE_RATE)
 
 
