@@ -84,7 +84,7 @@ from glossify.terms.local.context import (
     is_subject_colleague,
     non_jargon_entities,
 )
-from glossify.terms.local.fields import FIELD_PHRASES, FIELD_PRODUCTS
+from glossify.terms.local.fields import FIELD_PHRASES, FIELD_PRODUCTS, is_field_noun
 from glossify.terms.local.hyphenated import hyphenated_terms
 from glossify.terms.local.korean import KoreanTermDetector, has_hangul
 from glossify.terms.local.lexicon import (
@@ -368,7 +368,7 @@ class LocalTermDetector:
         if not is_common_noun(head):
             return  # proper-noun heads are names, handled by the name rules
         noun_modifier = any(is_nominal_modifier(t) for t in tokens[:-1])
-        if not noun_modifier and head.is_alpha and noun_rarity(head) < self.rare_zipf:
+        if not noun_modifier and head.is_alpha and self._is_jargon_noun(head):
             # "the pediatric cohort": after adjectives, a rare head is a term on its own too
             # (a noun compound such as "feature flag rollout" is one unit).
             out.add(head.text, "Skill", self.rarity_confidence(head.text), head.idx)
@@ -396,15 +396,23 @@ class LocalTermDetector:
             return  # strong forms and names are handled on their own
         if "-" in text:
             self._hyphenated(token, out)
-        elif text.isalpha() and noun_rarity(token) < self.rare_zipf:
+        elif text.isalpha() and self._is_jargon_noun(token):
             out.add(text, "Skill", self.rarity_confidence(text), token.idx)
+
+    def _is_jargon_noun(self, token: Token) -> bool:
+        """A noun that is rare in everyday English, or a field's word in its field sense."""
+        return noun_rarity(token) < self.rare_zipf or is_field_noun(token)
 
     def _hyphenated(self, token: Token, out: Collector) -> None:
         """p-value, t-test: a hyphenated noun with a one-letter or rare part is a term."""
         parts = [p for p in token.text.split("-") if p]
         if len(parts) < 2:
             return
-        if any(len(p) == 1 and p.isalpha() for p in parts) or zipf(token.text) < self.rare_zipf:
+        if (
+            any(len(p) == 1 and p.isalpha() for p in parts)
+            or zipf(token.text) < self.rare_zipf
+            or is_field_noun(token)
+        ):
             out.add(token.text, "Skill", 0.85, token.idx)
 
     # -- other rules ----------------------------------------------------------------------------
