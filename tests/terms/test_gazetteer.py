@@ -84,3 +84,30 @@ def test_known_terms_are_added_to_what_a_detector_found(gazetteer: GlossaryGazet
     merged = with_known_terms(found, gazetteer, "Our cpk on bore and the skip-level pods")
     assert [c.text for c in merged] == ["cpk", "bore", "skip level", "pod"]
     assert with_known_terms(found, GlossaryGazetteer([]), "Our cpk") == found
+
+
+def test_a_term_whose_first_word_is_one_letter_competes_with_longer_ones() -> None:
+    # "p value" is looked up by its one letter, "pvalue model" by two; both match at "pvalue",
+    # and the longer wins.
+    gazetteer = GlossaryGazetteer(["p value", "pvalue model", "value stream"])
+    assert said(gazetteer, "The pvalue model and the P value, then value-stream.") == [
+        ("pvalue model", "pvalue model"),
+        ("p value", "P value"),
+        ("value stream", "value-stream"),
+    ]
+
+
+def test_a_large_glossary_finds_what_each_term_finds_alone() -> None:
+    terms = [f"{word} {kind}" for word in ("cache", "cohort", "drift") for kind in "abcdefgh"]
+    terms += ["cache", "cohort analysis", "drift", "Cpk", "A/B test", "불량률"]
+    text = "Cache b misses, cohort analysis and drift h; the A/B tests and Cpk, 불량률이 올라요."
+    gazetteer = GlossaryGazetteer(terms)
+    alone = sorted(
+        (m.start, m.term) for term in terms for m in GlossaryGazetteer([term]).find(text)
+    )
+    together = [(m.start, m.term) for m in gazetteer.find(text)]
+    expected = ["cache b", "cohort analysis", "drift h", "A/B test", "Cpk", "불량률"]
+    assert together == [(text.lower().index(term.lower()), term) for term in expected]
+    # Alone, each term also matches inside the longer ones ("cache" in "cache b"): the
+    # gazetteer keeps the longest at each place and nothing overlaps.
+    assert set(together) <= set(alone)
