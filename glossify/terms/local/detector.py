@@ -37,9 +37,10 @@ Rules, and why they exist:
   ("Docker image"). Adjective + noun is weaker evidence and needs a rare word or stacked
   adjectives ("canary release", "weekly active users").
 * Rarity: a single word is jargon when wordfreq says it is rare in everyday English
-  (Zipf < `rare_zipf`, ~3.5): autoscaler, accruals, epochs. Rare -ing forms name an activity
-  (hedging, sharding). An "adjective" that is very rare is an unknown noun that spaCy mis-tagged
-  in modifier position (kanban), so it is a term on its own.
+  (Zipf < `rare_zipf`, ~3.5): autoscaler, accruals, epochs; so is a field's word said in its
+  field sense, however common (`fields.FIELD_NOUNS`: goodwill, drift). Rare -ing forms name an
+  activity (hedging, sharding). An "adjective" that is very rare is an unknown noun that spaCy
+  mis-tagged in modifier position (kanban), so it is a term on its own.
 * Parser repairs: a chunk-final "noun" followed by a verb particle ("the autoscaler kicks in"),
   or a plural "noun" that is the root of its sentence ("the LLM hallucinates when ...") is the
   verb the tagger got wrong, so it is not part of the compound.
