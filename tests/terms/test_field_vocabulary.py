@@ -91,3 +91,17 @@ def test_phrases_and_products_from_the_files_are_found_as_said(
 ) -> None:
     found = shown(detector, "That is a breaking change, so tell the Workday admins first.")
     assert {"breaking change", "Workday"} <= found
+
+
+@pytest.mark.parametrize(
+    ("line", "term", "not_term"),
+    [
+        ("Legal sent over the NDA draft this morning.", "NDA", "NDA draft"),
+        ("Check the Kafka dashboard before we start.", "Kafka", "Kafka dashboard"),
+    ],
+)
+def test_an_everyday_head_after_a_term_only_carries_it(
+    detector: LocalTermDetector, line: str, term: str, not_term: str
+) -> None:
+    found = shown(detector, line)
+    assert term in found and not_term not in found

@@ -109,7 +109,7 @@ def _extends_known(tokens: list[Token], known: KnownSpans, rare_zipf: float) -> 
     """ "going concern language": a known term and a common head that makes no new term."""
     head, before = tokens[-1], tokens[-2]
     if head.lower_ in TERM_HEADS or noun_rarity(head) < rare_zipf:
-        return False  # "feature flag rollout": a rare head makes a term of its own
+        return False  # "feature flag sidecar": a rare head makes a term of its own
     return (tokens[0].idx, before.idx + len(before.text)) in known
 
 

@@ -202,7 +202,7 @@ class LocalTermDetector:
         hyphenated_terms(doc, out)
         prepositional_terms(doc, out)
         for match in known:
-            # Inside a longer compound ("feature flag rollout") the compound is the term.
+            # Inside a longer compound ("feature flag sidecar") the compound is the term.
             if not out.inside_longer(match.start, match.end):
                 out.add(
                     without_possessive(doc, match.start, match.text), "Skill", 0.85, match.start
@@ -371,7 +371,7 @@ class LocalTermDetector:
         noun_modifier = any(is_nominal_modifier(t) for t in tokens[:-1])
         if not noun_modifier and head.is_alpha and self._is_jargon_noun(head):
             # "the pediatric cohort": after adjectives, a rare head is a term on its own too
-            # (a noun compound such as "feature flag rollout" is one unit).
+            # (a noun compound such as "feature flag sidecar" is one unit).
             out.add(head.text, "Skill", self.rarity_confidence(head.text), head.idx)
         rarest = min(zipf(t.text) for t in tokens)
         text = span_text(tokens)

@@ -74,6 +74,41 @@ CARRIER_NOUNS = _words(
     announcement announcements footnote footnotes step steps run runs client clients data
     results result change changes decision decisions reviewer reviewers
     """
+) | _words(
+    # Written on 2026-11-30 by someone who had seen no evaluation data, from the rule alone:
+    # documents, messages, requests, work items, events, people, figures and stages.
+    """
+    draft drafts memo memos writeup writeups write-up write-ups template templates checklist
+    checklists spreadsheet spreadsheets workbook workbooks worksheet worksheets dashboard
+    dashboards outline outlines mockup mockups wireframe wireframes screenshot screenshots
+    attachment attachments pdf pdfs spec specs whitepaper whitepapers article articles blog
+    blogs newsletter newsletters video videos recording recordings podcast podcasts clip
+    clips logo logos visual visuals documentation faq faqs overview overviews wording
+    phrasing one-pager one-pagers folder folders tab tabs website websites wiki wikis export
+    exports agenda agendas presentation presentations questionnaire questionnaires ping
+    pings invite invites invitation invitations reminder reminders reply replies follow-up
+    follow-ups followup followups nudge nudges heads-up comment comments remarks mention
+    mentions chat chats news ask asks approval approvals sign-off sign-offs signoff signoffs
+    go-ahead buy-in suggestion suggestions complaint complaints objection objections
+    pushback ticket tickets epic epics todo todos to-do to-dos deliverable deliverables bug
+    bugs incident incidents outage outages glitch glitches hiccup hiccups fix fixes
+    workaround workarounds tweak tweaks edit edits redline redlines revision revisions
+    refactor refactors redesign redesigns cleanup cleanups clean-up upgrade upgrades setup
+    setups config configs tooling infra experiment experiments effort efforts demo demos poc
+    pocs pilot pilots launch launches rollout rollouts go-live cutover cutovers milestone
+    milestones deadline deadlines timeline timelines eta roadmap roadmaps postmortem
+    postmortems post-mortem post-mortems debrief debriefs recap recaps readout readouts
+    deep-dive deep-dives wrap-up prep negotiation negotiations debate debates talk talks
+    webinar webinars workshop workshops conference conferences visit visits rehearsal
+    rehearsals vendor vendors supplier suppliers contractor contractors consultant
+    consultants rep reps hire hires teammate teammates colleague colleagues coworker
+    coworkers execs department departments org orgs organization organizations squad squads
+    auditor auditors lawyer lawyers competitor competitors rival rivals counterpart
+    counterparts stakeholder stakeholders approver approvers assignee assignees requester
+    requesters community figure figures total totals stats breakdown breakdowns headcount
+    findings measurements status progress win wins challenges detail details thoughts
+    alternative alternatives
+    """
 )
 
 # Heads that do make a new term after a term: "EBITDA margin", "churn rate", "RICE score".
