@@ -71,6 +71,9 @@ FOUND: list[tuple[str, set[str], set[str]]] = [
         {"motion to dismiss"},
         {"time to go"},
     ),
+    # a state or stage before a term is trimmed, also where its verb is rare ("pend")
+    ("The pending SOC 2 audit worries legal.", {"SOC 2"}, {"pending"}),
+    ("We walked through the revised cap table on Monday.", {"cap table"}, {"revised cap table"}),
 ]
 
 # (line, spans that must not be shown)

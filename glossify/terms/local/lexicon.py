@@ -172,6 +172,36 @@ SITUATIONAL_ADJECTIVES = _words(
     high-level top-level long-term short-term mid-term last-minute full-time part-time day-to-day
     up-to-date well-known face-to-face in-person one-on-one large-scale small-scale so-called
     """
+) | _words(
+    # Written on 2026-11-30 by someone who had seen no evaluation data: states, stages, sizes
+    # and judgements, leaving out every adjective that starts an established term of a field
+    # (preliminary injunction, outstanding shares, internal rate of return, senior debt).
+    """
+    updated revised latest newest newer older oldest former earlier later brand-new outdated
+    out-of-date refreshed redesigned revamped rebranded renamed improved streamlined
+    reworded rewritten proposed pending approved confirmed tentative rough rejected
+    cancelled canceled postponed rescheduled paused finalized finalised submitted requested
+    promised signed-off resolved unresolved ongoing in-progress overdue unfinished
+    half-finished half-baked reviewed unreviewed aforementioned above-mentioned forthcoming
+    imminent near-term longer-term shorter-term long-standing longstanding long-awaited
+    long-overdue much-needed one-off occasional unusual bigger smaller larger biggest
+    smallest sizable sizeable hefty modest enormous tremendous considerable negligible
+    dramatic drastic steep lengthy wider broader thorough in-depth high-priority
+    low-priority top-priority time-sensitive nice-to-have must-have non-negotiable
+    high-profile low-key big-ticket high-stakes low-hanging ballpark back-of-the-envelope
+    quick-and-dirty unofficial respective customer-facing client-facing user-facing
+    company-wide org-wide team-wide cross-team favorite favourite dreaded infamous notorious
+    famous controversial contentious expensive costly pricey cheaper inexpensive excellent
+    terrible awful horrible amazing fantastic brilliant wonderful stellar incredible
+    impressive decent mediocre crappy messy ugly clunky sloppy tricky painful annoying
+    confusing weird strange silly crazy ridiculous clever elegant neat awkward tough
+    challenging straightforward convoluted unclear vague promising worrying concerning
+    alarming troubling disappointing encouraging reassuring unfortunate frustrating exciting
+    boring tedious unnecessary surprising better worse nicer poor top-notch world-class
+    best-in-class state-of-the-art cutting-edge old-school bare-bones flashy slick buggy
+    sluggish laggy suboptimal valuable useless pointless irrelevant rushed ambitious
+    realistic unrealistic
+    """
 )
 
 # Verbs every office worker uses, rare as they are in wordfreq's everyday English: rarity

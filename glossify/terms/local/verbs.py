@@ -20,7 +20,7 @@ from spacy.tokens import Doc, Token
 
 from glossify.terms.local.collector import Collector
 from glossify.terms.local.fields import FIELD_VERBS, PHRASAL_VERBS
-from glossify.terms.local.lexicon import OFFICE_VERBS, words_of, zipf
+from glossify.terms.local.lexicon import OFFICE_VERBS, SITUATIONAL_ADJECTIVES, words_of, zipf
 from glossify.terms.local.tokens import is_verb_before_object
 
 _OBJECT_STARTERS = frozenset({"the", "a", "an", "it", "them", "this", "that", "those", "these"})
@@ -100,6 +100,8 @@ def jargon_verbs(doc: Doc, out: Collector, rare_zipf: float) -> None:
             continue
         if token.tag_ == "VBN" and token.dep_ == "amod":
             continue  # "the deprecated endpoint" is glossed with its noun, if at all
+        if token.dep_ == "amod" and token.lower_ in SITUATIONAL_ADJECTIVES:
+            continue  # "the pending audit": a state ("pend" is rare, "pending" is not)
         rarity = verb_rarity(token)
         fairly_rare = rarity < rare_zipf + 0.2 and not is_change_of_degree(token)
         if (
