@@ -299,11 +299,14 @@ class MeetingHost:
         now = time.monotonic()
         if now - self._glossary_cache[0] > GLOSSARY_CACHE_S:
             assert self._store is not None
-            self._glossary_cache = (now, await self._store.glossary_terms(GLOSSARY_TERMS))
+            fresh = await self._store.glossary_terms(GLOSSARY_TERMS)
+            # An unchanged glossary keeps its list object, and so the gazetteer built from it.
+            kept = self._glossary_cache[1]
+            self._glossary_cache = (now, kept if fresh == kept else fresh)
         return self._glossary_cache[1]
 
     async def _gazetteer(self) -> GlossaryGazetteer:
-        """The cached glossary terms as a matcher, rebuilt only when the list is re-read."""
+        """The cached glossary terms as a matcher, rebuilt only when the glossary changed."""
         terms = await self._glossary_terms()
         if self._gazetteer_cache[0] is not terms:
             self._gazetteer_cache = (terms, GlossaryGazetteer(terms))
