@@ -41,10 +41,13 @@ class GazetteerMatch:
     end: int
 
 
-def _term_pattern(term: str) -> str | None:
-    words = [w for w in _SPLIT.split(unicodedata.normalize("NFKC", term).strip()) if w]
-    if not words:
-        return None
+def _term_words(term: str) -> list[str]:
+    """The words of a term as it is matched (NFKC, split at spaces and hyphens)."""
+    return [w for w in _SPLIT.split(unicodedata.normalize("NFKC", term).strip()) if w]
+
+
+def _term_pattern(words: list[str]) -> str:
+    """The regular expression of a term's (non-empty) words."""
     body = _JOIN.join(re.escape(word) for word in words)
     start = rf"(?<!{_HANGUL_SYLLABLE})" if _HANGUL.match(words[0][0]) else rf"(?<!{_LATIN})"
     last = words[-1][-1]
@@ -54,10 +57,9 @@ def _term_pattern(term: str) -> str | None:
     return start + body + plural + rf"(?!{_LATIN})"
 
 
-def _lead(term: str) -> str:
+def _lead(words: list[str]) -> str:
     """How a match of the term begins, folded: its first two characters, or only the first
     when its first word is a single character (a separator may follow it)."""
-    words = [w for w in _SPLIT.split(unicodedata.normalize("NFKC", term).strip()) if w]
     first = words[0].lower()
     return first[:2] if len(first) >= 2 else first
 
@@ -113,9 +115,10 @@ class GlossaryGazetteer:
         by_length = sorted(self._terms.items(), key=lambda item: (-len(item[0]), item[0]))
         buckets: dict[str, _Bucket] = {}
         for key, term in by_length:
-            regex = _term_pattern(term)
-            if regex is not None:
-                buckets.setdefault(_lead(term), _Bucket()).terms.append((len(key), term, regex))
+            words = _term_words(term)
+            if words:
+                entry = (len(key), term, _term_pattern(words))
+                buckets.setdefault(_lead(words), _Bucket()).terms.append(entry)
         return buckets
 
     def __len__(self) -> int:
