@@ -217,9 +217,9 @@ EXPLAINER_SLOT_WAIT = Metric(
 EXPLAINER_CACHE = Metric(
     "glossify_explainer_cache_total",
     "counter",
-    "Terms asked of the explainer deployment, by result: hit (answered from its cache of "
-    "recent explanations), shared (joined a generation already running for another meeting), "
-    "miss (generated).",
+    "Terms asked of the explainer deployment, by result: reference (answered from the packaged "
+    "reference glossary), hit (answered from its cache of recent explanations), shared (joined "
+    "a generation already running for another meeting), miss (generated).",
     ("result",),
 )
 

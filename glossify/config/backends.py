@@ -272,6 +272,9 @@ class ExplainerConfig(BackendSection):
     # backend, and concurrent asks for one term are not merged).
     cache_entries: int = Field(default=5000, ge=0, le=1_000_000)
     cache_ttl_s: float = Field(default=3600.0, gt=0.0)
+    # Terms of the packaged reference glossary (glossify/explain/reference/) are explained from
+    # it in their field's sense, without asking the backend; false asks the backend for all.
+    reference: bool = True
     foundry: FoundryConfig = FoundryConfig()
     openai: OpenAIConfig = OpenAIConfig()
 

@@ -14,12 +14,16 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from glossify.terms.candidates import term_id
 from tests.credentials import READ_KEY, TEST_KEY
 from tests.serve.browser import ConsoleWatch, chromium, mint_link, new_context, open_page
 from tests.serve.clients import AUTH, new_meeting_id, poll_until
 
 PAGE_SIZE = 25  # glossary.js asks for pages of this size
 FILLERS = PAGE_SIZE + 2
+# A term of the packaged reference glossary (manufacturing) and a line that says it.
+REFERENCE_TERM = "poka-yoke"
+REFERENCE_LINE = "That station needs poka-yoke before the next run."
 
 
 @pytest.fixture(scope="module")
@@ -129,6 +133,12 @@ async def test_a_correction_is_what_the_next_meeting_shows(
     # The result row shows the correction too.
     assert await page.text_content("#results li .result-text") == corrected
 
+    # A term of the packaged reference glossary, which no earlier meeting may have saved.
+    connection = await asyncpg.connect(stack.database_url)
+    try:
+        await connection.execute("DELETE FROM term WHERE termid = $1", term_id(REFERENCE_TERM))
+    finally:
+        await connection.close()
     mid = new_meeting_id("after-fix")
     async with httpx.AsyncClient(base_url=stack.base_url, headers=AUTH, timeout=30) as http:
         assert (await http.post(f"/meeting/{mid}/start")).status_code == 200
@@ -136,12 +146,17 @@ async def test_a_correction_is_what_the_next_meeting_shows(
             page.context, await mint_link(stack.base_url, mid, "listener"), console, "meeting"
         )
         await listener.wait_for_selector("body[data-connection='live']")
-        line = {"text": f"Please check the {acronym} before shipping.", "is_final": True}
-        assert (await http.post(f"/meeting/{mid}/stt", json=line)).status_code == 200
+        for text in (f"Please check the {acronym} before shipping.", REFERENCE_LINE):
+            line = {"text": text, "is_final": True}
+            assert (await http.post(f"/meeting/{mid}/stt", json=line)).status_code == 200
     card = listener.locator("#cards li").filter(has_text=acronym)
     await card.wait_for(timeout=60_000)
     assert await card.locator(".card-body").text_content() == corrected
     assert await card.locator(".card-source").text_content() == "Organisation glossary"
+    reference = listener.locator("#cards li").filter(has_text=REFERENCE_TERM)
+    await reference.wait_for(timeout=60_000)
+    assert await reference.locator(".card-source").text_content() == "Reference glossary"
+    assert "mistake" in (await reference.locator(".card-body").text_content() or "").lower()
     await page.context.close()
     console.assert_clean()
 

@@ -93,7 +93,7 @@ async def test_lines_reach_every_listener_in_order_and_land_in_postgres(stack, c
     assert [p["text"] for p in partials] == ["our kuber"]
     terms = first.of_type("terms")
     for term in terms:
-        assert term["source"] in ("local", "glossary")
+        assert term["source"] in ("local", "reference", "glossary")
         if term.get("abstained"):
             # The model had no confident explanation: the card says so, in the meeting's language.
             assert term["abstained"] is True and term["source"] == "local"

@@ -5,10 +5,11 @@ import { clockTime, make } from "./dom.js";
 
 const SOURCES = {
   glossary: "Organisation glossary",
+  reference: "Reference glossary",
   external: "External",
 };
 
-/** Where an explanation came from, in words: a model backend, the glossary, or outside. */
+/** Where an explanation came from, in words: a model backend, a glossary, or outside. */
 export function sourceLabel(source) {
   return SOURCES[source] ?? `Model${source ? ` (${source})` : ""}`;
 }
