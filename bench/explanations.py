@@ -1,13 +1,17 @@
 """Explanation quality and term latency of the local explainer on the labelled terms in context.
 
     .venv/bin/python -m bench.explanations [--split dev|test] [--model qwen|smollm]
+                                           [--reference on|off|only]
                                            [--limit N] [--json PATH] [--answers PATH]
 
-Runs the real `LocalExplainer` with the production settings (`ExplainerConfig()`: two threads,
-four slots, warmed up as a replica does) over bench/data/explanations-{dev,test}.jsonl, one
-term at a time, and scores each answer with `glossify.explain.evaluation`: right, wrong,
-abstained (the model said it had no confident explanation, or TermExplainer's screen found
-an invented acronym expansion) or failed (no usable answer).
+Answers each term as a TermExplainer replica does: from the packaged reference glossary when
+it has a sense that fits the meeting (`--reference off` skips it, `only` runs no model and
+counts the terms it lacks as failed), else from the real `LocalExplainer` with the production
+settings (`ExplainerConfig()`: two threads, four slots, warmed up as a replica does), over
+bench/data/explanations-{dev,test}.jsonl, one term at a time. It scores each answer with
+`glossify.explain.evaluation`: right, wrong, abstained (the model said it had no confident
+explanation, or TermExplainer's screen found an invented acronym expansion) or failed (no
+usable answer).
 Prints the scores overall, per field and per language, and the latency per term (p50, p95).
 
 Each term's context is what a meeting would pass: the row's earlier lines and its line, one a
@@ -34,6 +38,7 @@ from glossify.explain.answer import Explanation, ExplanationError
 from glossify.explain.evaluation import ExplanationCase, Verdict, judge, load_cases, summarize
 from glossify.explain.expansions import screened
 from glossify.explain.local import LocalExplainer
+from glossify.explain.reference import ReferenceGlossary, packaged_reference
 from glossify.weights.packaged import default_llm_path, smollm2_path
 
 SPLITS: dict[str, Path] = {
@@ -59,26 +64,34 @@ TABLE: list[Column[Scores]] = [
 
 
 async def _explain(
-    explainer: LocalExplainer, case: ExplanationCase
-) -> tuple[Explanation | None, float, str]:
-    """The answer (None when unusable), the seconds it took, and the error if any."""
+    explainer: LocalExplainer | None, reference: ReferenceGlossary | None, case: ExplanationCase
+) -> tuple[Explanation | None, str, float, str]:
+    """The answer (None when unusable), where it came from, the seconds it took, and the
+    error if any."""
     started = time.perf_counter()
+    known = reference.explain(case.term, case.meeting_text(), case.language) if reference else None
+    if known is not None:
+        return known, "reference", time.perf_counter() - started, ""
+    if explainer is None:
+        return None, "none", 0.0, "no sense in the reference that fits"
     try:
         answer = await explainer.explain(case.term, case.meeting_text(), case.language)
         answer = screened(case.term, answer)  # as TermExplainer does
     except (ExplanationError, TimeoutError) as error:
-        return None, time.perf_counter() - started, f"{type(error).__name__}: {error}"
-    return answer, time.perf_counter() - started, ""
+        return None, "model", time.perf_counter() - started, f"{type(error).__name__}: {error}"
+    return answer, "model", time.perf_counter() - started, ""
 
 
 async def run_cases(
-    explainer: LocalExplainer, cases: list[ExplanationCase]
+    explainer: LocalExplainer | None,
+    reference: ReferenceGlossary | None,
+    cases: list[ExplanationCase],
 ) -> tuple[list[Verdict], list[dict[str, Any]]]:
     """Explain and judge every case in order, one at a time."""
     verdicts: list[Verdict] = []
     rows: list[dict[str, Any]] = []
     for case in cases:
-        answer, seconds, error = await _explain(explainer, case)
+        answer, source, seconds, error = await _explain(explainer, reference, case)
         abstained = answer is not None and answer.abstained
         verdict = judge(case, None if answer is None else answer.body, abstained=abstained)
         verdicts.append(verdict)
@@ -87,6 +100,7 @@ async def run_cases(
                 "id": case.id,
                 "term": case.term,
                 "outcome": verdict.outcome,
+                "source": source,
                 "seconds": round(seconds, 3),
                 "domain": answer.domain if answer else None,
                 "body": answer.body if answer else None,
@@ -128,21 +142,30 @@ def answers_text(rows: list[dict[str, Any]]) -> str:
         detail = f" missing={row['missing']}" if row["missing"] else ""
         detail += f" wrong={row['wrong_hits']}" if row["wrong_hits"] else ""
         lines.append(
-            f"{row['outcome']:9} {row['seconds']:5.1f}s {row['id']} {row['term']!r}: {said}{detail}"
+            f"{row['outcome']:9} {row['source']:9} {row['seconds']:5.1f}s {row['id']} "
+            f"{row['term']!r}: {said}{detail}"
         )
     return "\n".join(lines)
 
 
 async def measure(
-    model_path: Path, cases: list[ExplanationCase], config: ExplainerConfig
+    model_path: Path | None,
+    reference: ReferenceGlossary | None,
+    cases: list[ExplanationCase],
+    config: ExplainerConfig,
 ) -> tuple[list[Verdict], list[dict[str, Any]], float]:
+    """Verdicts and rows of every case, and the seconds the model took to get ready (none
+    is loaded without a `model_path`)."""
+    if model_path is None:
+        verdicts, rows = await run_cases(None, reference, cases)
+        return verdicts, rows, 0.0
     started = time.perf_counter()
     local = config.model_copy(update={"model_path": str(model_path)})
     explainer = LocalExplainer.from_config(local)
     await explainer.start()  # a replica warms its slots before it takes terms
     ready_s = time.perf_counter() - started
     try:
-        verdicts, rows = await run_cases(explainer, cases)
+        verdicts, rows = await run_cases(explainer, reference, cases)
     finally:
         await explainer.close()
     return verdicts, rows, ready_s
@@ -154,6 +177,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--split", choices=sorted(SPLITS), default="dev")
     parser.add_argument("--model", choices=sorted(MODELS), default="qwen")
+    parser.add_argument(
+        "--reference",
+        choices=("on", "off", "only"),
+        default="on",
+        help="the packaged reference glossary first (on, as a replica), not at all (off: the "
+        "model alone), or alone (only: no model)",
+    )
     parser.add_argument("--limit", type=int, help="only the first N rows (tuning runs)")
     parser.add_argument("--only", help="comma-separated row ids (readable splits only)")
     parser.add_argument("--json", type=Path, help="where to write the report (default: none)")
@@ -184,10 +214,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.deadline_s:
         config = config.model_copy(update={"deadline_s": args.deadline_s})
     load_before = os.getloadavg()
-    verdicts, rows, ready_s = asyncio.run(measure(MODELS[args.model](), cases, config))
+    model_path = None if args.reference == "only" else MODELS[args.model]()
+    reference = None if args.reference == "off" else packaged_reference()
+    verdicts, rows, ready_s = asyncio.run(measure(model_path, reference, cases, config))
     report: dict[str, Any] = {
         "split": args.split,
         "model": args.model,
+        "reference": args.reference,
+        "from_reference": sum(row["source"] == "reference" for row in rows),
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "settings": {
             "n_threads": config.n_threads,
@@ -204,7 +238,10 @@ def main(argv: list[str] | None = None) -> int:
     if readable:
         print(answers_text(rows), end="\n\n")
         report["rows"] = rows
-    print(f"{len(cases)} terms from {SPLITS[args.split].name}, model {args.model}\n")
+    print(
+        f"{len(cases)} terms from {SPLITS[args.split].name}, model {args.model}, reference "
+        f"{args.reference}: {report['from_reference']} answered from the reference\n"
+    )
     print(tables(report))
     lat = report["latency"]
     print(
