@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from glossify.config.settings import GlossifyConfig
 from glossify.explain.answer import abstention_text
 from glossify.protocol import now_iso, terms_event
+from glossify.remote.retries import Deadline, Retry, with_retries
 from glossify.store.postgres import Store
 from glossify.terms.candidates import Candidate, term_id
 
@@ -52,19 +53,20 @@ class TermExplanations:
         """A terms event from the explainer, which shares its time fairly between meetings;
         an abstention is one that says so (``"abstained": true``, no domain)."""
         meetings = self._config.meetings
-        for attempt in range(1, meetings.explain_attempts + 1):
-            try:
-                asked = self._backends.explain(term, context, language, meeting)
-                answer = await asyncio.wait_for(asked, meetings.term_timeout_s)
-                break
-            except TimeoutError:
-                raise
-            except Exception as exc:
-                # A replica that died mid-request (the next attempt goes to its replacement) or a
-                # failed call; an unusable answer is not retried: the explainer abstains on it.
-                if attempt == meetings.explain_attempts:
-                    raise
-                log.info("explaining %r failed (%r); trying again", term, exc)
+        answer = await with_retries(
+            lambda: asyncio.wait_for(
+                self._backends.explain(term, context, language, meeting), meetings.term_timeout_s
+            ),
+            # A replica that died mid-request (the next attempt goes to its replacement) or a
+            # failed call is asked again at once. A term that timed out is not (the meeting has
+            # moved on), nor is an unusable answer: the explainer abstains on that itself.
+            classify=lambda exc: None if isinstance(exc, TimeoutError) else Retry(after_s=0.0),
+            deadline=Deadline(meetings.term_timeout_s),
+            max_attempts=meetings.explain_attempts,
+            backoff_base_s=0.0,
+            max_retry_after_s=meetings.term_timeout_s,
+            what=f"explaining {term!r}",
+        )
         if answer.get("abstained"):
             body = abstention_text(language)
             return terms_event(term, "", body, answer["source"], now_iso()) | {"abstained": True}
