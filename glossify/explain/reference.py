@@ -9,7 +9,9 @@ knowledge by writers who saw no evaluation data, one writer a field. A term foun
 explained from it; a term with senses in several fields gets the sense of the field the
 meeting's lines talk about: the field whose reference terms they name most, and between fields
 named equally often, the one whose definitions' words they share most (a naive Bayes
-classifier over the reference's own text).
+classifier over the reference's own text). A term said in no field's terms and no field's
+words gets the first field's sense (FIELD_LABELS order). The organisation glossary is asked
+before all this, and an entry someone corrected there wins (`glossify.meetings.explanations`).
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from functools import cache
 from importlib.resources import files
 
 from glossify.explain.answer import Explanation
-from glossify.text import base_language
+from glossify.terms.gazetteer import GlossaryGazetteer
+from glossify.text import SCRIPTS, base_language
 
 # The domain label a reference card shows, by field and language.
 FIELD_LABELS: dict[str, dict[str, str]] = {
@@ -40,25 +43,21 @@ FIELD_LABELS: dict[str, dict[str, str]] = {
 }
 LANGUAGES = ("en", "ko")
 _FIELD_ORDER = {field: index for index, field in enumerate(FIELD_LABELS)}
-MAX_FORM_WORDS = 4
 # Add-half smoothing of the word counts: a word a field's definitions never use is unlikely
 # there, not impossible.
 SMOOTHING = 0.5
+# The meeting text read for the field (its end: the line and the lines just before it); a
+# line can be long, and the replica's event loop must not stall on it.
+MAX_CONTEXT_CHARS = 2000
 _WORD = re.compile(r"[^\W_]+(?:[-'’.&/][^\W_]+)*")
-_HANGUL = re.compile(r"[\uac00-\ud7a3]")
-_SCRIPT_RUN = re.compile(r"[\uac00-\ud7a3]+|[^\uac00-\ud7a3]+")
-# Particles a Korean transcript glues to a noun ("감가상각이", "WBS부터"): tried off the end of a
-# word when the word itself is no form.
-_PARTICLE_CHARS = 3
+_HANGUL = re.compile(SCRIPTS["ko"])
+_SCRIPT_RUN = re.compile(rf"{SCRIPTS['ko']}+|(?:(?!{SCRIPTS['ko']}).)+")
 
 
 @dataclass(frozen=True)
 class Sense:
     field: str
     definition: str
-    # Normalised forms the file writes as a capitalised name ("Snowflake", "Drift"): a term
-    # heard all in lower case ("that box is a snowflake") is the common word, not the name.
-    name_forms: frozenset[str] = frozenset()
 
 
 def normalize_form(text: str) -> str:
@@ -68,16 +67,17 @@ def normalize_form(text: str) -> str:
     return " ".join(folded.split()).strip(" .,;:!?\"'“”‘’()[]")
 
 
-def _singular(form: str) -> str | None:
-    """The regular singular of an English plural form, or None ("pods" -> "pod",
-    "policies" -> "policy", "classes" -> "class")."""
-    if len(form) < 4 or not form.endswith("s") or form.endswith("ss"):
-        return None
-    if form.endswith("ies"):
-        return form[:-3] + "y"
-    if form.endswith(("sses", "xes", "ches", "shes", "zes")):
-        return form[:-2]
-    return form[:-1]
+def _keys(form: str) -> list[str]:
+    """What a heard form may be listed as: itself, without spaces ("데이터레이크"), and the
+    singulars an English plural may have ("caches" -> "caches", "cache", "cach")."""
+    keys = [form, form.replace(" ", "")]
+    if len(form) >= 4 and form.endswith("s") and not form.endswith("ss"):
+        keys.append(form[:-1])
+        if form.endswith("es"):
+            keys.append(form[:-2])
+        if form.endswith("ies"):
+            keys.append(form[:-3] + "y")
+    return keys
 
 
 def parse_entries(text: str) -> Iterable[tuple[tuple[str, ...], str]]:
@@ -92,29 +92,23 @@ def parse_entries(text: str) -> Iterable[tuple[tuple[str, ...], str]]:
             yield forms, definition.strip()
 
 
-def _is_name(form: str) -> bool:
-    """One capitalised word: "Snowflake", not "SRE", "Cpk" or "kanban"."""
-    return form[:1].isupper() and form[1:].isalpha() and form[1:].islower()
-
-
 class FieldWords:
     """How often each word occurs in each field's entries, for one language."""
 
     def __init__(self, counts: Mapping[str, Counter[str]]) -> None:
         self._counts = counts
         self._totals = {field: sum(words.values()) for field, words in counts.items()}
-        self._vocabulary = len(set().union(*counts.values())) if counts else 0
+        self._vocabulary: set[str] = set().union(*counts.values())
 
-    def log_likelihoods(self, text: str) -> dict[str, float]:
-        """log P(text's words | field) for every field, under add-half smoothing."""
-        words = word_tokens(text)
+    def log_likelihoods(self, words: Iterable[str]) -> dict[str, float]:
+        """log P(words | field) for every field, under add-half smoothing; words no field
+        uses are left out (they would favour the fields with the least text)."""
+        known = [word for word in words if word in self._vocabulary]
+        size = len(self._vocabulary)
         return {
             field: sum(
-                math.log(
-                    (counts[word] + SMOOTHING)
-                    / (self._totals[field] + SMOOTHING * self._vocabulary)
-                )
-                for word in words
+                math.log((counts[word] + SMOOTHING) / (self._totals[field] + SMOOTHING * size))
+                for word in known
             )
             for field, counts in self._counts.items()
         }
@@ -146,10 +140,14 @@ class ReferenceGlossary:
     ) -> None:
         self._senses = senses
         self._field_words = field_words
+        # The forms as phrases said in a line (plurals, hyphen variants, Korean particles).
+        self._gazetteers = {
+            language: GlossaryGazetteer(by_form) for language, by_form in senses.items()
+        }
 
     @classmethod
     def from_texts(cls, texts: Mapping[tuple[str, str], str]) -> ReferenceGlossary:
-        """From file texts keyed by (field, language)."""
+        """From file texts keyed by (field, language); a form's senses in the order given."""
         senses: dict[str, dict[str, list[Sense]]] = {}
         counts: dict[str, dict[str, Counter[str]]] = {}
         for (field, language), text in texts.items():
@@ -157,9 +155,9 @@ class ReferenceGlossary:
             words = counts.setdefault(language, {}).setdefault(field, Counter())
             for forms, definition in parse_entries(text):
                 words.update(word_tokens(" ".join((*forms, definition))))
-                names = frozenset(normalize_form(form) for form in forms if _is_name(form))
-                sense = Sense(field, definition, names)
+                sense = Sense(field, definition)
                 for form in dict.fromkeys(normalize_form(form) for form in forms):
+                    # A field's first entry with a form is its sense of it.
                     if all(known.field != field for known in by_form.get(form, ())):
                         by_form.setdefault(form, []).append(sense)
         return cls(
@@ -171,39 +169,37 @@ class ReferenceGlossary:
         )
 
     def senses(self, term: str, language: str) -> tuple[Sense, ...]:
-        """The senses of ``term`` in ``language`` (fields in FIELD_LABELS order), found by
-        the term as heard, its singular and, in Korean, the form without spaces; a term heard
-        in lower case has no name's sense."""
-        lower = term == term.lower()
-        return tuple(
-            sense
-            for key, sense in self._lookup(term, language)
-            if not (lower and key in sense.name_forms)
-        )
-
-    def _lookup(self, term: str, language: str) -> list[tuple[str, Sense]]:
-        """Every sense of ``term`` (names included), with the form it was found by."""
+        """The senses of ``term`` in ``language``, fields in FIELD_LABELS order, found by the
+        term as heard, without its spaces, or as the singular of an English plural."""
         by_form = self._senses.get(language, {})
-        form = normalize_form(term)
-        found: dict[Sense, str] = {}
-        for key in (form, _singular(form), form.replace(" ", "")):
-            for sense in by_form.get(key or "", ()):
-                found.setdefault(sense, key or "")
-        return sorted(((key, sense) for sense, key in found.items()), key=_field_order)
+        found = {
+            sense: None for key in _keys(normalize_form(term)) for sense in by_form.get(key, ())
+        }
+        return tuple(sorted(found, key=lambda sense: _FIELD_ORDER[sense.field]))
+
+    def has_definition(self, term: str, text: str) -> bool:
+        """Whether ``text`` is word for word one of the reference's definitions of ``term``
+        (in any language): a glossary entry that nobody has corrected."""
+        return any(
+            sense.definition == text.strip()
+            for language in self._senses
+            for sense in self.senses(term, language)
+        )
 
     def field_evidence(self, text: str, language: str, term: str) -> Counter[str]:
         """How many distinct reference entries of each field the meeting text names (by any of
         their forms), the term's own entries not counted."""
-        by_form = self._senses.get(language, {})
-        own = {sense for _, sense in self._lookup(term, language)}
-        found: set[Sense] = set()
-        words = [normalize_form(word) for word in _WORD.findall(text)]
-        for start in range(len(words)):
-            for end in range(start + 1, min(start + MAX_FORM_WORDS, len(words)) + 1):
-                phrase = " ".join(words[start:end])
-                known = next((by_form[c] for c in _candidates(phrase) if c in by_form), ())
-                found.update(sense for sense in known if sense not in own)
-        return Counter(sense.field for sense in found)
+        gazetteer = self._gazetteers.get(language)
+        if gazetteer is None:
+            return Counter()
+        own = set(self.senses(term, language))
+        named = {
+            sense
+            for match in gazetteer.find(text[-MAX_CONTEXT_CHARS:])
+            for sense in self.senses(match.text, language)
+            if sense not in own
+        }
+        return Counter(sense.field for sense in named)
 
     def forms(self, language: str) -> tuple[str, ...]:
         """Every normalised form of ``language``."""
@@ -211,38 +207,21 @@ class ReferenceGlossary:
 
     def explain(self, term: str, context: str, language: str | None) -> Explanation | None:
         """The reference card for ``term`` heard in ``context`` (the meeting's lines) in the
-        sense the meeting means, or None when the reference lacks the term in that language."""
-        code = base_language(language or "en")
-        if code not in LANGUAGES:
-            return None
-        senses = self.senses(term, code)
+        sense the meeting means, or None when the reference lacks the term in the meeting's
+        language (without one, Korean if the lines are, else English)."""
+        guessed = "ko" if _HANGUL.search(context) else "en"
+        code = base_language(language) if language else guessed
+        senses = self.senses(term, code) if code in LANGUAGES else ()
         if not senses:
             return None
         sense = senses[0]
         if len(senses) > 1:
             evidence = self.field_evidence(context, code, term)
             # The term's own words say nothing of which of its fields is meant.
-            rest = re.sub(re.escape(term), " ", context, flags=re.IGNORECASE)
-            likelihoods = self._field_words[code].log_likelihoods(rest)
-            sense = choose_sense(senses, evidence, likelihoods)
+            own = set(word_tokens(term))
+            words = [w for w in word_tokens(context[-MAX_CONTEXT_CHARS:]) if w not in own]
+            sense = choose_sense(senses, evidence, self._field_words[code].log_likelihoods(words))
         return Explanation(domain=FIELD_LABELS[sense.field][code], body=sense.definition)
-
-
-def _field_order(found: tuple[str, Sense]) -> int:
-    return _FIELD_ORDER[found[1].field]
-
-
-def _candidates(word_or_phrase: str) -> Iterable[str]:
-    """A word as heard, its singular, and for a Korean word the word without up to three
-    trailing particle characters."""
-    yield word_or_phrase
-    singular = _singular(word_or_phrase)
-    if singular:
-        yield singular
-    if _HANGUL.search(word_or_phrase[-1:]):
-        for cut in range(1, _PARTICLE_CHARS + 1):
-            if len(word_or_phrase) - cut >= 2:
-                yield word_or_phrase[:-cut]
 
 
 def choose_sense(

@@ -131,19 +131,40 @@ def test_field_words_make_a_meeting_likelier_in_its_field() -> None:
             "hr": Counter(["pay", "leave", "review", "hiring"]),
         }
     )
-    cloud = words.log_likelihoods("Kubernetes restarts containers on a node.")
-    hr = words.log_likelihoods("The pay review is late; hiring froze.")
+    cloud = words.log_likelihoods(word_tokens("Kubernetes restarts containers on a node."))
+    hr = words.log_likelihoods(word_tokens("The pay review is late; hiring froze."))
     assert cloud["cloud"] > cloud["hr"] and hr["hr"] > hr["cloud"]
     korean = ["감가", "가상", "상각", "각이", "wbs", "부터"]
     assert word_tokens("감가상각이 WBS부터 on it") == korean
 
 
-def test_a_name_is_not_the_sense_of_the_word_heard_in_lower_case() -> None:
+def test_plurals_spacing_and_a_missing_language_are_looked_through() -> None:
     glossary = ReferenceGlossary.from_texts(
-        {("data_ml", "en"): "Snowflake\tA cloud data warehouse.\n"}
+        {
+            ("software", "en"): "cache\tA fast store of recent results.\n",
+            ("finance", "en"): "liability\tMoney the company owes.\n",
+            (
+                "finance",
+                "ko",
+            ): "DSO\tDSO(매출채권 회수 기간): 대금을 받는 데 걸리는 평균 일수입니다.\n",
+        }
     )
-    assert glossary.explain("Snowflake", "We load it into Snowflake.", "en") is not None
-    assert glossary.explain("snowflake", "That box is a snowflake.", "en") is None
+    assert [s.field for s in glossary.senses("caches", "en")] == ["software"]
+    assert [s.field for s in glossary.senses("liabilities", "en")] == ["finance"]
+    # No language given: a Korean line gets the Korean card, an English one the English card.
+    korean = glossary.explain("DSO", "이번 분기 DSO가 늘었습니다.", None)
+    assert korean is not None and korean.domain == "재무"
+    assert glossary.explain("caches", "Warm the caches first.", None) is not None
+
+
+def test_an_uncorrected_reference_card_is_told_from_a_correction(
+    glossary: ReferenceGlossary,
+) -> None:
+    card = "The smallest deployable unit in Kubernetes: containers scheduled together."
+    assert glossary.has_definition("pods", card)
+    assert glossary.has_definition("POD", f" {card} ")
+    assert not glossary.has_definition("pod", "Our own note: the web team's pod of servers.")
+    assert not glossary.has_definition("node", card)
 
 
 def test_the_packaged_reference_covers_every_field_in_both_languages() -> None:
