@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -65,17 +66,20 @@ class TermExplainer:
         self, term: str, context: str, language: str | None, meeting: str | None = None
     ) -> dict[str, str | bool]:
         # The packaged reference goes first, every time: which of its senses fits depends on
-        # the meeting's lines, so its answers are not cached (a lookup takes well under 1 ms).
-        known = self._reference.explain(term, context, language) if self._reference else None
-        if known is not None:
+        # the meeting's lines, so its cards are not cached. A lookup takes milliseconds, but
+        # the first ones compile the phrase patterns they need, so it runs off the event loop.
+        card = None
+        if self._reference is not None:
+            card = await asyncio.to_thread(self._reference.explain, term, context, language)
+        if card is not None:
             metrics.EXPLAINER_CACHE.inc(result="reference")
-            return _answer_event(known, "reference")
+            return _reply(card, "reference")
         made, result = await self._cache.get(
             (normalize_term(term), language),
             lambda: self._ask_backend(term, context, language, meeting),
         )
         metrics.EXPLAINER_CACHE.inc(result=result)
-        return _answer_event(made.explanation, self._config.backend)
+        return _reply(made.explanation, self._config.backend)
 
     async def _ask_backend(
         self, term: str, context: str, language: str | None, meeting: str | None
@@ -107,8 +111,9 @@ class TermExplainer:
             raise RuntimeError(f"the explainer is stuck: {report.get('error')}")
 
 
-def _answer_event(answer: Explanation, source: str) -> dict[str, str | bool]:
-    # "abstained": the model had no confident explanation (domain and body are then empty).
+def _reply(answer: Explanation, source: str) -> dict[str, str | bool]:
+    """What a meeting is told: the card, where it came from, and whether it is an abstention
+    (no confident explanation; domain and body are then empty)."""
     return {
         "domain": answer.domain,
         "body": answer.body,
