@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from glossify.config.settings import GlossifyConfig
 from glossify.explain.answer import abstention_text
+from glossify.explain.reference import packaged_reference
 from glossify.protocol import now_iso, terms_event
 from glossify.remote.retries import Deadline, Retry, with_retries
 from glossify.store.postgres import Store
@@ -45,6 +46,12 @@ class TermExplanations:
         if entry is None:
             return None
         _, domain, body = entry
+        if self._config.explainer.reference and await asyncio.to_thread(
+            _is_reference_card, term, body
+        ):
+            # A reference card an earlier meeting saved, uncorrected: the explainer picks the
+            # sense this meeting means (a term can have several). A correction stays the answer.
+            return None
         return terms_event(term, domain, body, "glossary", now_iso())
 
     async def new(
@@ -53,15 +60,17 @@ class TermExplanations:
         """A terms event from the explainer, which shares its time fairly between meetings;
         an abstention is one that says so (``"abstained": true``, no domain)."""
         meetings = self._config.meetings
+        # The term's time covers every attempt: a second one gets what the first left.
+        deadline = Deadline(meetings.term_timeout_s)
         answer = await with_retries(
             lambda: asyncio.wait_for(
-                self._backends.explain(term, context, language, meeting), meetings.term_timeout_s
+                self._backends.explain(term, context, language, meeting), deadline.remaining()
             ),
             # A replica that died mid-request (the next attempt goes to its replacement) or a
             # failed call is asked again at once. A term that timed out is not (the meeting has
             # moved on), nor is an unusable answer: the explainer abstains on that itself.
             classify=lambda exc: None if isinstance(exc, TimeoutError) else Retry(after_s=0.0),
-            deadline=Deadline(meetings.term_timeout_s),
+            deadline=deadline,
             max_attempts=meetings.explain_attempts,
             backoff_base_s=0.0,
             max_retry_after_s=meetings.term_timeout_s,
@@ -71,3 +80,8 @@ class TermExplanations:
             body = abstention_text(language)
             return terms_event(term, "", body, answer["source"], now_iso()) | {"abstained": True}
         return terms_event(term, answer["domain"], answer["body"], answer["source"], now_iso())
+
+
+def _is_reference_card(term: str, body: str) -> bool:
+    # Off the event loop: the first call loads the reference glossary (about a second).
+    return packaged_reference().has_definition(term, body)

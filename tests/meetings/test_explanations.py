@@ -4,6 +4,7 @@ abstention are not; the explainer deployment is stood in for by a class that fai
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -17,11 +18,14 @@ from glossify.terms.candidates import Candidate
 ANSWER = {"domain": "Cloud", "body": "A node is a machine.", "source": "local"}
 
 
-class Explainer:
-    """Answers each ask with the next of ``outcomes``: an exception is raised, "hang" never
-    answers, a dict is the answer."""
+Outcome = Exception | tuple[float, Exception] | str | dict[str, Any]
 
-    def __init__(self, *outcomes: Exception | str | dict[str, Any]) -> None:
+
+class Explainer:
+    """Answers each ask with the next of ``outcomes``: an exception is raised (after so many
+    seconds, when paired with them), "hang" never answers, a dict is the answer."""
+
+    def __init__(self, *outcomes: Outcome) -> None:
         self.outcomes = list(outcomes)
         self.asked = 0
 
@@ -33,6 +37,9 @@ class Explainer:
     ) -> dict[str, Any]:
         self.asked += 1
         outcome = self.outcomes.pop(0)
+        if isinstance(outcome, tuple):
+            await asyncio.sleep(outcome[0])
+            raise outcome[1]
         if isinstance(outcome, Exception):
             raise outcome
         if outcome == "hang":
@@ -51,9 +58,11 @@ async def store(database_url: str) -> AsyncIterator[Store]:
         await opened.close()
 
 
-def explanations(store: Store, explainer: Explainer, attempts: int = 2) -> TermExplanations:
+def explanations(
+    store: Store, explainer: Explainer, attempts: int = 2, timeout_s: float = 0.5
+) -> TermExplanations:
     config = load_config(
-        {"meetings": {"explain_attempts": attempts, "term_timeout_s": 0.5}},
+        {"meetings": {"explain_attempts": attempts, "term_timeout_s": timeout_s}},
         env={"DATABASE_URL": "postgresql://unused@127.0.0.1:1/unused"},
     )
     return TermExplanations(store, explainer, config)
@@ -79,6 +88,17 @@ async def test_the_last_failure_is_raised_and_a_timeout_is_not_asked_again(store
     with pytest.raises(TimeoutError):
         await explanations(store, hanging, attempts=3).new("node", "The node is down.", "en", "m1")
     assert hanging.asked == 1
+
+
+async def test_the_terms_time_covers_every_attempt(store: Store) -> None:
+    # The first attempt fails after 0.6 of the term's 1.0 s: the second gets the 0.4 s left,
+    # not a second full second.
+    explainer = Explainer((0.6, RuntimeError("replica died")), "hang")
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        await explanations(store, explainer, timeout_s=1.0).new("node", "A node.", "en", "m1")
+    assert explainer.asked == 2
+    assert time.monotonic() - started < 1.5
 
 
 async def test_an_abstention_is_shown_as_such_in_the_meetings_language(store: Store) -> None:
