@@ -73,7 +73,7 @@ async def _explain(
     if known is not None:
         return known, "reference", time.perf_counter() - started, ""
     if explainer is None:
-        return None, "none", 0.0, "no sense in the reference that fits"
+        return None, "none", time.perf_counter() - started, "not in the reference"
     try:
         answer = await explainer.explain(case.term, case.meeting_text(), case.language)
         answer = screened(case.term, answer)  # as TermExplainer does
@@ -219,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     verdicts, rows, ready_s = asyncio.run(measure(model_path, reference, cases, config))
     report: dict[str, Any] = {
         "split": args.split,
-        "model": args.model,
+        "model": None if model_path is None else args.model,
         "reference": args.reference,
         "from_reference": sum(row["source"] == "reference" for row in rows),
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -239,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         print(answers_text(rows), end="\n\n")
         report["rows"] = rows
     print(
-        f"{len(cases)} terms from {SPLITS[args.split].name}, model {args.model}, reference "
+        f"{len(cases)} terms from {SPLITS[args.split].name}, model {report['model']}, reference "
         f"{args.reference}: {report['from_reference']} answered from the reference\n"
     )
     print(tables(report))
