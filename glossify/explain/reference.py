@@ -3,15 +3,16 @@ instead of generated (pure functions over the files in `reference/`, no model).
 
 The packaged 1.5B model knows the everyday sense of many field terms and not the field one
 ("pods" as whales, "cliff" as a rock face), and no hint in the prompt fixed that: it lacks the
-knowledge. So each field has a reference file per language (`<field>.<language>.tsv`: the
-term's forms, a tab, its definition in that field), written on 2026-11-30 from general
-knowledge by writers who saw no evaluation data, one writer a field. A term found there is
-explained from it; a term with senses in several fields gets the sense of the field the
-meeting's lines talk about: the field whose reference terms they name most, and between fields
-named equally often, the one whose definitions' words they share most (a naive Bayes
-classifier over the reference's own text). A term said in no field's terms and no field's
-words gets the first field's sense (FIELD_LABELS order). The organisation glossary is asked
-before all this, and an entry someone corrected there wins (`glossify.meetings.explanations`).
+knowledge. So each field has a reference file per language (`<field>.<language>.tsv`: the term's
+forms, a tab, its definition in that field), written on 2026-11-30 from general knowledge by
+writers who saw no evaluation data, one writer a field. A term found there is explained from it;
+a term with senses in several fields gets the sense of the field the meeting's lines talk about:
+the field whose reference terms they name most (the line the term was heard in first, then the
+lines before it), and between fields named equally often, the one whose definitions' words they
+share most (a naive Bayes classifier over the reference's own text). A term said in no field's
+terms and no field's words gets the first field's sense (FIELD_LABELS order). The organisation
+glossary is asked before all this, and an entry someone corrected there wins
+(`glossify.meetings.explanations`).
 """
 
 from __future__ import annotations
@@ -20,12 +21,13 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 
 from glossify.explain.answer import Explanation
+from glossify.explain.prompt import split_context
 from glossify.terms.gazetteer import GlossaryGazetteer
 from glossify.text import SCRIPTS, base_language
 
@@ -216,23 +218,33 @@ class ReferenceGlossary:
             return None
         sense = senses[0]
         if len(senses) > 1:
-            evidence = self.field_evidence(context, code, term)
+            earlier, heard = split_context(context[-MAX_CONTEXT_CHARS:], term)
+            in_line = self.field_evidence(heard, code, term)
+            before = self.field_evidence("\n".join(earlier), code, term)
             # The term's own words say nothing of which of its fields is meant.
             own = set(word_tokens(term))
             words = [w for w in word_tokens(context[-MAX_CONTEXT_CHARS:]) if w not in own]
-            sense = choose_sense(senses, evidence, self._field_words[code].log_likelihoods(words))
+            likelihoods = self._field_words[code].log_likelihoods(words)
+            sense = choose_sense(senses, (in_line, before), likelihoods)
         return Explanation(domain=FIELD_LABELS[sense.field][code], body=sense.definition)
 
 
 def choose_sense(
-    senses: tuple[Sense, ...], evidence: Mapping[str, int], likelihoods: Mapping[str, float]
+    senses: tuple[Sense, ...],
+    evidence: Sequence[Mapping[str, int]],
+    likelihoods: Mapping[str, float],
 ) -> Sense:
-    """Of a term's senses, the one whose field the meeting names most reference terms of;
-    among fields named equally often, the one whose words the meeting's are likeliest under
-    (often such a tie is one concept in two fields: a canary release in software and cloud)."""
-    best = max(evidence.get(sense.field, 0) for sense in senses)
-    tied = [sense for sense in senses if evidence.get(sense.field, 0) == best]
-    return max(tied, key=lambda sense: likelihoods.get(sense.field, -math.inf))
+    """Of a term's senses, the one whose field the meeting names most reference terms of, the
+    line the term was heard in first (``evidence``: its count, then the earlier lines'); among
+    fields named equally often, the one whose words the meeting's are likeliest under (often
+    such a tie is one concept in two fields: a canary release in software and cloud)."""
+    return max(
+        senses,
+        key=lambda sense: (
+            *(counts.get(sense.field, 0) for counts in evidence),
+            likelihoods.get(sense.field, -math.inf),
+        ),
+    )
 
 
 @cache

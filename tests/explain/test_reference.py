@@ -116,12 +116,24 @@ def test_korean_meetings_get_korean_cards_and_other_languages_none(
     assert glossary.explain("pod", "Der Pod startet neu, der Knoten auch.", "de") is None
 
 
-def test_choose_sense_prefers_named_fields_then_the_likelier_words() -> None:
+def test_choose_sense_prefers_the_lines_fields_then_earlier_ones_then_likelier_words() -> None:
     senses = (Sense("cloud", "containers on a node"), Sense("sales_marketing", "a sales team"))
-    likelier_sales = {"cloud": -12.0, "sales_marketing": -9.0}
-    assert choose_sense(senses, {"cloud": 2, "sales_marketing": 1}, likelier_sales) == senses[0]
-    assert choose_sense(senses, {"cloud": 1, "sales_marketing": 1}, likelier_sales) == senses[1]
-    assert choose_sense(senses, {}, {"cloud": -3.0, "sales_marketing": -3.5}) == senses[0]
+    sales_words = {"cloud": -12.0, "sales_marketing": -9.0}
+    line, earlier = {"cloud": 1}, {"sales_marketing": 3}
+    assert choose_sense(senses, (line, earlier), sales_words) == senses[0]
+    assert choose_sense(senses, ({}, earlier), {}) == senses[1]
+    assert choose_sense(senses, ({"cloud": 1, "sales_marketing": 1}, {}), sales_words) == senses[1]
+    assert choose_sense(senses, ({}, {}), {"cloud": -3.0, "sales_marketing": -3.5}) == senses[0]
+
+
+def test_the_line_the_term_was_heard_in_outweighs_the_lines_before(
+    glossary: ReferenceGlossary,
+) -> None:
+    context = (
+        "Our pipeline is thin and two leads went cold.\nThe pod on that node keeps restarting."
+    )
+    card = glossary.explain("pod", context, "en")
+    assert card is not None and card.domain == "Cloud"
 
 
 def test_field_words_make_a_meeting_likelier_in_its_field() -> None:
