@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-from importlib.resources import files
 from pathlib import Path
 
 from faster_whisper import decode_audio
@@ -32,7 +31,7 @@ from bench.context_prompt import (
     transcribe_stream,
 )
 from glossify.config.settings import AudioConfig
-from glossify.explain.reference import FIELD_LABELS, packaged_reference, parse_entries
+from glossify.explain.reference import packaged_reference, packaged_texts, parse_entries
 
 SEED = 7
 DRAWN = 40
@@ -40,12 +39,12 @@ DRAWN = 40
 
 def hotword_lists() -> dict[str, tuple[str, ...]]:
     """The lists measured, by name."""
-    folder = files("glossify.explain").joinpath("reference")
     acronyms = sorted(
         {
             form
-            for field in FIELD_LABELS
-            for forms, _ in parse_entries(folder.joinpath(f"{field}.en.tsv").read_text("utf-8"))
+            for (_, language), text in packaged_texts().items()
+            if language == "en"
+            for forms, _ in parse_entries(text)
             for form in forms
             if form.isalpha() and form.isupper() and 2 <= len(form) <= 5
         }

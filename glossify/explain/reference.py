@@ -218,12 +218,13 @@ class ReferenceGlossary:
             return None
         sense = senses[0]
         if len(senses) > 1:
-            earlier, heard = split_context(context[-MAX_CONTEXT_CHARS:], term)
+            recent = context[-MAX_CONTEXT_CHARS:]
+            earlier, heard = split_context(recent, term)
             in_line = self.field_evidence(heard, code, term)
             before = self.field_evidence("\n".join(earlier), code, term)
             # The term's own words say nothing of which of its fields is meant.
             own = set(word_tokens(term))
-            words = [w for w in word_tokens(context[-MAX_CONTEXT_CHARS:]) if w not in own]
+            words = [w for w in word_tokens(recent) if w not in own]
             likelihoods = self._field_words[code].log_likelihoods(words)
             sense = choose_sense(senses, (in_line, before), likelihoods)
         return Explanation(domain=FIELD_LABELS[sense.field][code], body=sense.definition)
@@ -247,9 +248,8 @@ def choose_sense(
     )
 
 
-@cache
-def packaged_reference() -> ReferenceGlossary:
-    """The reference glossary shipped in `glossify/explain/reference/`."""
+def packaged_texts() -> dict[tuple[str, str], str]:
+    """The texts of the files shipped in `glossify/explain/reference/`, by (field, language)."""
     folder = files("glossify.explain").joinpath("reference")
     texts: dict[tuple[str, str], str] = {}
     for field in FIELD_LABELS:
@@ -257,4 +257,10 @@ def packaged_reference() -> ReferenceGlossary:
             path = folder.joinpath(f"{field}.{language}.tsv")
             if path.is_file():
                 texts[(field, language)] = path.read_text(encoding="utf-8")
-    return ReferenceGlossary.from_texts(texts)
+    return texts
+
+
+@cache
+def packaged_reference() -> ReferenceGlossary:
+    """The reference glossary shipped in `glossify/explain/reference/`."""
+    return ReferenceGlossary.from_texts(packaged_texts())
