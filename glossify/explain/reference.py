@@ -28,7 +28,7 @@ from importlib.resources import files
 
 from glossify.explain.answer import Explanation
 from glossify.explain.prompt import split_context
-from glossify.terms.gazetteer import GlossaryGazetteer
+from glossify.terms.gazetteer import GazetteerMatch, GlossaryGazetteer
 from glossify.text import SCRIPTS, base_language
 
 # The domain label a reference card shows, by field and language.
@@ -188,16 +188,24 @@ class ReferenceGlossary:
             for sense in self.senses(term, language)
         )
 
+    def find(self, text: str, language: str) -> list[GazetteerMatch]:
+        """The reference's forms said in ``text`` (plurals, hyphen variants, Korean particles)."""
+        gazetteer = self._gazetteers.get(language)
+        return gazetteer.find(text) if gazetteer is not None else []
+
+    def compile(self, language: str) -> None:
+        """Compile the matcher of ``language``'s forms now rather than line by line."""
+        gazetteer = self._gazetteers.get(language)
+        if gazetteer is not None:
+            gazetteer.compile()
+
     def field_evidence(self, text: str, language: str, term: str) -> Counter[str]:
         """How many distinct reference entries of each field the meeting text names (by any of
         their forms), the term's own entries not counted."""
-        gazetteer = self._gazetteers.get(language)
-        if gazetteer is None:
-            return Counter()
         own = set(self.senses(term, language))
         named = {
             sense
-            for match in gazetteer.find(text[-MAX_CONTEXT_CHARS:])
+            for match in self.find(text[-MAX_CONTEXT_CHARS:], language)
             for sense in self.senses(match.text, language)
             if sense not in own
         }

@@ -124,6 +124,12 @@ class GlossaryGazetteer:
     def __len__(self) -> int:
         return len(self._terms)
 
+    def compile(self) -> None:
+        """Compile every bucket now: a replica does it once at start, so that no line of a
+        meeting waits for it (about 0.4 ms a term)."""
+        for bucket in self._buckets.values():
+            bucket.pattern()
+
     def find(self, text: str) -> list[GazetteerMatch]:
         """Every known term said in ``text``, left to right, without overlaps; where several
         start at one place, the longest."""

@@ -156,6 +156,11 @@ def _separate_forms(lead: list[Token]) -> bool:
     return len(lead) > 1 and all(is_strong_form(t) for t in lead)
 
 
+def is_korean_line(text: str, language: str | None) -> bool:
+    """Korean lines: language "ko", or Hangul in a line whose language is not given."""
+    return is_korean(language) or (language is None and has_hangul(text))
+
+
 class LocalTermDetector:
     """Detects jargon candidates offline: spaCy and wordfreq for English, Kiwi for Korean."""
 
@@ -169,13 +174,21 @@ class LocalTermDetector:
     def detect(self, text: str, language: str | None = "en") -> list[Candidate]:
         if not text.strip():
             return []
-        if is_korean(language) or (language is None and has_hangul(text)):
+        if is_korean_line(text, language):
             out = Collector()
             self.korean.detect(text, out)
             return out.result()
         if not is_english(language):
             return []
-        doc = merge_glued_codes(merge_joined_tokens(self.nlp(text)))
+        return self.english_candidates(self.parse(text))
+
+    def parse(self, text: str) -> Doc:
+        """An English line parsed, hyphenated and slashed words and glued codes one token."""
+        return merge_glued_codes(merge_joined_tokens(self.nlp(text)))
+
+    def english_candidates(self, doc: Doc) -> list[Candidate]:
+        """The rules' candidates in a parsed English line."""
+        text = doc.text
         out = Collector()
         known = FIELD_GAZETTEER.find(text)
         known_spans = [(match.start, match.end) for match in known]
