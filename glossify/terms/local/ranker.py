@@ -1,0 +1,174 @@
+"""The learned term ranker: which of a line's spans are shown as terms (English lines).
+
+The rules of `detector` fit the sentences they were tuned on (P 0.95 there) and score about
+P 0.82 / R 0.80 on sentences nobody tuned on. The ranker keeps them as evidence and decides
+with a small neural network (one tanh layer) trained on 360 sentences written for it
+(`bench/data/terms-train.jsonl`, by `python -m bench.train_ranker`): every span of the line
+that might be a term (`spans`) gets a probability from its features (`span_features`), and the
+likeliest spans are shown, a span never cutting across one already shown (a term and a word of
+it may both be shown: "eBPF" in "eBPF agent").
+
+The weights are in `ranker.json`, with the threshold chosen on held-out fields and the
+features' names. Korean lines and other languages go to the rule detector unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from glossify.explain.reference import ReferenceGlossary, packaged_reference
+from glossify.terms.candidates import Candidate
+from glossify.terms.local.detector import FIELD_GAZETTEER, LocalTermDetector, is_korean_line
+from glossify.terms.local.lexicon import is_english
+from glossify.terms.local.span_features import Features, Line, line_of, span_features
+from glossify.terms.local.spans import FIELD, REFERENCE, RULE, Span, candidate_spans
+
+Matrix = npt.NDArray[np.float64]
+# A shown span's confidence: from this floor (enough to pass the term filter, since the
+# ranker has decided) up to 1.0 as its probability rises above the threshold.
+SHOWN_CONFIDENCE = 0.8
+
+
+@dataclass(frozen=True)
+class RankerWeights:
+    """A trained network: standardised features, one tanh layer, a logistic output."""
+
+    features: tuple[str, ...]
+    mean: Matrix
+    scale: Matrix
+    hidden_weights: Matrix
+    hidden_bias: Matrix
+    output_weights: Matrix
+    output_bias: float
+    threshold: float
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RankerWeights:
+        return cls(
+            features=tuple(data["features"]),
+            mean=np.asarray(data["mean"], dtype=np.float64),
+            scale=np.asarray(data["scale"], dtype=np.float64),
+            hidden_weights=np.asarray(data["hidden_weights"], dtype=np.float64),
+            hidden_bias=np.asarray(data["hidden_bias"], dtype=np.float64),
+            output_weights=np.asarray(data["output_weights"], dtype=np.float64),
+            output_bias=float(data["output_bias"]),
+            threshold=float(data["threshold"]),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "features": list(self.features),
+            "mean": self.mean.round(6).tolist(),
+            "scale": self.scale.round(6).tolist(),
+            "hidden_weights": self.hidden_weights.round(6).tolist(),
+            "hidden_bias": self.hidden_bias.round(6).tolist(),
+            "output_weights": self.output_weights.round(6).tolist(),
+            "output_bias": round(self.output_bias, 6),
+            "threshold": self.threshold,
+        }
+
+    def matrix(self, rows: Sequence[Features]) -> Matrix:
+        """Rows of features as the network's standardised input (a missing feature is 0)."""
+        raw = np.array(
+            [[row.get(name, 0.0) for name in self.features] for row in rows], dtype=np.float64
+        ).reshape(len(rows), len(self.features))
+        return (raw - self.mean) / self.scale
+
+    def probabilities(self, rows: Sequence[Features]) -> Matrix:
+        hidden = np.tanh(self.matrix(rows) @ self.hidden_weights + self.hidden_bias)
+        logits = hidden @ self.output_weights + self.output_bias
+        return 1.0 / (1.0 + np.exp(-logits))
+
+
+@cache
+def packaged_weights() -> RankerWeights:
+    text = files("glossify.terms.local").joinpath("ranker.json").read_text(encoding="utf-8")
+    return RankerWeights.from_json(json.loads(text))
+
+
+def choose(scored: Sequence[tuple[Span, float]], threshold: float) -> list[tuple[Span, float]]:
+    """The spans at or above ``threshold``, likeliest first, leaving out each one that cuts
+    across a span already chosen (nested spans may both be chosen)."""
+    chosen: list[tuple[Span, float]] = []
+    for (start, end), probability in sorted(scored, key=lambda item: (-item[1], item[0])):
+        if probability < threshold:
+            break
+        crosses = any(
+            start < other_end
+            and other_start < end
+            and not (other_start <= start and end <= other_end)
+            and not (start <= other_start and other_end <= end)
+            for (other_start, other_end), _ in chosen
+        )
+        if not crosses:
+            chosen.append(((start, end), probability))
+    return sorted(chosen)
+
+
+class RankedTermDetector:
+    """English lines: the rules' candidates and every other plausible span, ranked by the
+    trained network. Other languages: the rule detector's candidates."""
+
+    def __init__(
+        self,
+        rules: LocalTermDetector,
+        weights: RankerWeights | None = None,
+        reference: ReferenceGlossary | None = None,
+    ) -> None:
+        self.rules = rules
+        self._weights = weights
+        self.reference = reference or packaged_reference()
+
+    def warm_up(self) -> None:
+        """Load the weights and compile the reference's English forms (~3 s), so that the
+        first lines of the first meeting are as fast as the others."""
+        _ = self.weights
+        self.reference.compile("en")
+
+    @property
+    def weights(self) -> RankerWeights:
+        # Loaded on first use: training (bench.train_ranker) needs the spans, not the weights.
+        if self._weights is None:
+            self._weights = packaged_weights()
+        return self._weights
+
+    def detect(self, text: str, language: str | None = "en") -> list[Candidate]:
+        if not text.strip() or not is_english(language) or is_korean_line(text, language):
+            return self.rules.detect(text, language)
+        line = self.line(text)
+        shown: list[Candidate] = []
+        for (start, end), probability in choose(self.scored(line), self.weights.threshold):
+            rule = line.rules.get((start, end))
+            category = rule.category if rule is not None else "Skill"
+            lift = (probability - self.weights.threshold) / (1.0 - self.weights.threshold)
+            confidence = SHOWN_CONFIDENCE + (1.0 - SHOWN_CONFIDENCE) * max(0.0, lift)
+            shown.append(Candidate(text[start:end], category, round(confidence, 3), start))
+        return shown
+
+    def line(self, text: str) -> Line:
+        """An English line parsed, with every span worth judging and the rules' candidates."""
+        doc = self.rules.parse(text)
+        rules = {(c.offset, c.offset + len(c.text)): c for c in self.rules.english_candidates(doc)}
+        suggestions = [(start, end, RULE) for start, end in rules]
+        suggestions += [(m.start, m.end, REFERENCE) for m in self.reference.find(text, "en")]
+        suggestions += [(m.start, m.end, FIELD) for m in FIELD_GAZETTEER.find(text)]
+        return line_of(doc, candidate_spans(doc, suggestions), rules, self.reference)
+
+    def features(self, line: Line) -> list[tuple[Span, Features]]:
+        return [(span, span_features(line, span, self.reference)) for span in sorted(line.spans)]
+
+    def scored(self, line: Line) -> list[tuple[Span, float]]:
+        """Every span of ``line`` with its probability of being a term."""
+        rows = self.features(line)
+        if not rows:
+            return []
+        probabilities = self.weights.probabilities([features for _, features in rows])
+        return [(span, float(p)) for (span, _), p in zip(rows, probabilities, strict=True)]

@@ -1,0 +1,158 @@
+"""The learned term ranker: its spans, its choice among them, its packaged weights and the
+detector it drives, with real spaCy and the packaged reference glossary (no Ray). The sentences
+were written for these tests; none is from an evaluation or training set."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from bench.train_ranker import TRAIN, WEIGHTS, fit, sentences
+from glossify.terms.candidates import FilterRules, filter_candidates
+from glossify.terms.evaluation import load_rows
+from glossify.terms.local.detector import LocalTermDetector
+from glossify.terms.local.ranker import RankedTermDetector, RankerWeights, choose
+from glossify.terms.local.spans import CHUNK, NOUN_RUN, PHRASAL, RULE, candidate_spans
+
+
+@pytest.fixture(scope="module")
+def ranked() -> RankedTermDetector:
+    return RankedTermDetector(LocalTermDetector())
+
+
+def shown(detector: RankedTermDetector, text: str) -> set[str]:
+    """What a meeting would show: the ranked detector through the production filter."""
+    return {c.text for c in filter_candidates(detector.detect(text), FilterRules())}
+
+
+def spans_of(detector: RankedTermDetector, text: str) -> dict[str, set[str]]:
+    doc = detector.rules.parse(text)
+    return {text[a:b]: sources for (a, b), sources in candidate_spans(doc, []).items()}
+
+
+# -- choosing among scored spans (pure) -----------------------------------------------------------
+
+
+def test_choose_keeps_nested_spans_and_drops_one_that_crosses_a_likelier_span() -> None:
+    # "error budget burn" (0, 17) holds "error budget" (0, 12); "budget burn rate" crosses both.
+    scored = [((0, 12), 0.9), ((0, 17), 0.6), ((6, 22), 0.7), ((30, 35), 0.5)]
+    assert choose(scored, threshold=0.5) == [((0, 12), 0.9), ((0, 17), 0.6), ((30, 35), 0.5)]
+
+
+def test_choose_shows_nothing_below_the_threshold() -> None:
+    scored = [((0, 4), 0.34), ((10, 14), 0.35)]
+    assert choose(scored, threshold=0.35) == [((10, 14), 0.35)]
+    assert choose([], threshold=0.35) == []
+
+
+# -- spans ----------------------------------------------------------------------------------------
+
+
+def test_spans_lose_possessives_and_never_cross_a_comma(ranked: RankedTermDetector) -> None:
+    spans = spans_of(ranked, "Net margin's down again, inventory turns are flat.")
+    assert "Net margin" in spans
+    assert "Net margin's" not in spans
+    assert not [span for span in spans if "," in span]
+
+
+def test_spans_include_noun_runs_the_chunker_splits_and_phrasal_verbs(
+    ranked: RankedTermDetector,
+) -> None:
+    spans = spans_of(ranked, "The forging die wore out, so we spun up a second press cell.")
+    assert NOUN_RUN in spans["forging die"] or CHUNK in spans["forging die"]
+    assert PHRASAL in spans["spun up"]
+
+
+def test_rule_candidates_are_proposed_with_their_source(ranked: RankedTermDetector) -> None:
+    text = "Our Cpk dropped after the fixture change."
+    line = ranked.line(text)
+    assert RULE in line.spans[(4, 7)]  # "Cpk", found by the rules' abbreviation pattern
+
+
+# -- the packaged weights -------------------------------------------------------------------------
+
+
+def test_weights_survive_a_json_round_trip() -> None:
+    rng = np.random.default_rng(3)
+    weights = RankerWeights(
+        features=("a", "b"),
+        mean=np.array([0.5, 1.0]),
+        scale=np.array([1.0, 2.0]),
+        hidden_weights=rng.normal(size=(2, 3)),
+        hidden_bias=rng.normal(size=3),
+        output_weights=rng.normal(size=3),
+        output_bias=0.25,
+        threshold=0.4,
+    )
+    again = RankerWeights.from_json(json.loads(json.dumps(weights.to_json())))
+    rows = [{"a": 1.0, "b": 0.0}, {"b": 3.0}]  # a missing feature counts as 0
+    assert again.threshold == 0.4
+    np.testing.assert_allclose(again.probabilities(rows), weights.probabilities(rows), atol=1e-5)
+
+
+def test_every_packaged_feature_is_one_the_features_module_produces(
+    ranked: RankedTermDetector,
+) -> None:
+    """A renamed feature would silently count as 0 for ever: every weight must be fed."""
+    lines = [
+        "Honestly, the XGBoost model's recall at ten dropped after we rolled back the p99 fix.",
+        "Priya wants the P&L for Q3 before the Boston offsite, and Acme Corp is late again.",
+        "We had to titrate up the dose and the sponsor froze enrollment on Friday.",
+        "Our Cpk dropped after the fixture change, so the supplier owes us an 8D report.",
+    ]
+    produced: set[str] = set()
+    for text in lines:
+        for _, features in ranked.features(ranked.line(text)):
+            produced |= set(features)
+    assert set(ranked.weights.features) <= produced
+
+
+def test_committed_weights_are_what_training_on_the_committed_rows_gives(
+    ranked: RankedTermDetector,
+) -> None:
+    """ranker.json must come from terms-train.jsonl and this code (python -m
+    bench.train_ranker): retrained here from its seed, it gives the same probabilities."""
+    committed = json.loads(WEIGHTS.read_text(encoding="utf-8"))
+    examples = sentences(ranked, load_rows(TRAIN))
+    retrained = fit(
+        examples, hidden=committed["hidden"], epochs=committed["epochs"], seed=committed["seed"]
+    )
+    rows = [features for sentence in examples[:40] for features in sentence.features]
+    np.testing.assert_allclose(
+        retrained.probabilities(rows), ranked.weights.probabilities(rows), atol=1e-3
+    )
+
+
+# -- the ranked detector --------------------------------------------------------------------------
+
+
+def test_ranked_detector_shows_field_terms_and_not_names_places_or_days(
+    ranked: RankedTermDetector,
+) -> None:
+    found = shown(
+        ranked,
+        "Priya says the autoscaler keeps evicting pods whenever the node pool scales down "
+        "on Friday, and the Denver team saw it too.",
+    )
+    assert {"autoscaler", "node pool"} <= found
+    assert not found & {"Priya", "Friday", "Denver", "Denver team"}
+
+
+def test_ranked_detector_shows_a_multiword_term_of_common_words(
+    ranked: RankedTermDetector,
+) -> None:
+    found = shown(ranked, "We should put a read replica in front of the reporting queries.")
+    assert "read replica" in found
+
+
+def test_small_talk_shows_nothing(ranked: RankedTermDetector) -> None:
+    assert shown(ranked, "Anyway, how was everyone's weekend? Mine was mostly laundry.") == set()
+
+
+def test_korean_lines_go_to_the_rules_unchanged(ranked: RankedTermDetector) -> None:
+    text = "오늘 CPK 지표가 불안정합니다."
+    assert ranked.detect(text, "ko") == ranked.rules.detect(text, "ko")
+    assert ranked.detect(text, None) == ranked.rules.detect(text, None)
+    assert ranked.detect("Guten Tag", "de") == []
