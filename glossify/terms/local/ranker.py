@@ -2,7 +2,7 @@
 
 The rules of `detector` fit the sentences they were tuned on (P 0.95 there) and score about
 P 0.82 / R 0.80 on sentences nobody tuned on. The ranker keeps them as evidence and decides
-with a small neural network (one tanh layer) trained on 360 sentences written for it
+with a small neural network (one tanh layer) trained on 720 sentences written for it
 (`bench/data/terms-train.jsonl`, by `python -m bench.train_ranker`): every span of the line
 that might be a term (`spans`) gets a probability from its features (`span_features`), and the
 likeliest spans are shown, a span never cutting across one already shown (a term and a word of
