@@ -10,8 +10,10 @@ import numpy as np
 import pytest
 
 from bench.train_ranker import TRAIN, WEIGHTS, fit, sentences
+from glossify.config.backends import DetectorConfig
 from glossify.terms.candidates import FilterRules, filter_candidates
 from glossify.terms.evaluation import load_rows
+from glossify.terms.local.backend import LocalDetector
 from glossify.terms.local.detector import LocalTermDetector
 from glossify.terms.local.ranker import RankedTermDetector, RankerWeights, choose
 from glossify.terms.local.spans import CHUNK, NOUN_RUN, PHRASAL, RULE, candidate_spans
@@ -156,3 +158,15 @@ def test_korean_lines_go_to_the_rules_unchanged(ranked: RankedTermDetector) -> N
     assert ranked.detect(text, "ko") == ranked.rules.detect(text, "ko")
     assert ranked.detect(text, None) == ranked.rules.detect(text, None)
     assert ranked.detect("Guten Tag", "de") == []
+
+
+async def test_the_local_backend_ranks_unless_the_ranker_is_turned_off() -> None:
+    # The rules show "second press cell" (a carrier head after an ordinal); the ranker does not.
+    text = "The forging die wore out, so we spun up a second press cell."
+    ranked = LocalDetector.from_config(DetectorConfig())
+    rules = LocalDetector.from_config(DetectorConfig(ranker=False))
+    shown_ranked = {c.text for c in await ranked.detect(text, "en")}
+    shown_rules = {c.text for c in await rules.detect(text, "en")}
+    assert shown_ranked == {c.text for c in RankedTermDetector(LocalTermDetector()).detect(text)}
+    assert shown_rules == {c.text for c in LocalTermDetector().detect(text)}
+    assert "second press cell" in shown_rules - shown_ranked
