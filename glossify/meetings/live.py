@@ -32,9 +32,8 @@ from glossify.remote.retries import Deadline, Retry, with_retries
 from glossify.store.postgres import MeetingRecord, Store, is_unreachable
 from glossify.terms.candidates import (
     FilterRules,
-    drop_nested,
-    filter_candidates,
     normalize_term,
+    shown_candidates,
     term_id,
 )
 
@@ -354,7 +353,7 @@ class LiveMeeting:
         except Exception:
             log.exception("term detection failed for meeting %s line %s", self.id, line_no)
             candidates = []
-        fresh = drop_nested(filter_candidates(candidates, self._rules, self.state.claimed_terms))
+        fresh = shown_candidates(candidates, self._rules, self.state.claimed_terms)
         metrics.count_repeats(repeated_terms(candidates, self._rules, self.state.claimed_terms))
         if self._glossary_full or len(self.state.claimed_terms) >= self._quotas.terms_per_meeting:
             # Bounded memory: past its quota a meeting explains no new terms.

@@ -117,3 +117,11 @@ def drop_nested(candidates: list[Candidate]) -> list[Candidate]:
         for candidate, own in zip(candidates, words, strict=True)
         if not any(_contains_words(other, own) for other in words)
     ]
+
+
+def shown_candidates(
+    candidates: Iterable[Candidate], rules: FilterRules, already_seen: Iterable[str] = ()
+) -> list[Candidate]:
+    """What a meeting shows of a line's candidates: the filter, then the longest of nested
+    terms. The evaluation scores exactly this."""
+    return drop_nested(filter_candidates(candidates, rules, already_seen))

@@ -3,7 +3,8 @@
 Each row has `text`, `gold` (terms that should be found), `acceptable` (tolerated extras) and
 optionally `field` (or, in older sets, `domain`), `language`, `kinds` (a kind for each gold term)
 and `id`. A detector is anything with `detect(text, language)` returning `Candidate`s; its output
-goes through `filter_candidates(..., rules)` exactly as in production.
+goes through `shown_candidates(..., rules)` (the filter, then the longest of nested terms)
+exactly as in a meeting.
 
 Terms match case-insensitively on `normalize_term`. Recall = gold terms found / gold terms;
 precision = predicted terms in gold or acceptable / predicted terms (micro-averaged). Scores are
@@ -19,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-from glossify.terms.candidates import Candidate, FilterRules, filter_candidates, normalize_term
+from glossify.terms.candidates import Candidate, FilterRules, normalize_term, shown_candidates
 
 COUNTS = ("predicted", "correct", "gold", "found")
 UNKNOWN_KIND = "unlabelled"
@@ -39,7 +40,8 @@ def _ratio(numerator: int, denominator: int) -> float:
     return numerator / denominator if denominator else 1.0
 
 
-def _score(counts: Mapping[str, int]) -> dict[str, float | int]:
+def score_counts(counts: Mapping[str, int]) -> dict[str, float | int]:
+    """Precision, recall and F1 (with the counts) from summed `score_row` counts."""
     precision = _ratio(counts["correct"], counts["predicted"])
     recall = _ratio(counts["found"], counts["gold"])
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
@@ -47,7 +49,11 @@ def _score(counts: Mapping[str, int]) -> dict[str, float | int]:
 
 
 def _kind_score(counts: Mapping[str, int]) -> dict[str, float | int]:
-    return {"gold": counts["gold"], "found": counts["found"], "recall": _score(counts)["recall"]}
+    return {
+        "gold": counts["gold"],
+        "found": counts["found"],
+        "recall": score_counts(counts)["recall"],
+    }
 
 
 def score_row(
@@ -93,7 +99,8 @@ def _kind_counts(row: Mapping[str, Any], misses: list[str]) -> dict[str, dict[st
 def evaluate(
     detector: Detector, rows: Iterable[Mapping[str, Any]], rules: FilterRules | None = None
 ) -> dict[str, Any]:
-    """Run the detector and the production filter on every row and score the result."""
+    """Run the detector on every row, keep what a meeting would show (the production filter,
+    then the longest of nested terms) and score that."""
     rules = rules or FilterRules()
     totals = dict.fromkeys(COUNTS, 0)
     groups: dict[str, dict[str, dict[str, int]]] = {
@@ -105,7 +112,7 @@ def evaluate(
     details: list[dict[str, Any]] = []
     for index, row in enumerate(rows):
         language = row.get("language", "en")
-        kept = filter_candidates(detector.detect(row["text"], language), rules)
+        kept = shown_candidates(detector.detect(row["text"], language), rules)
         predicted = [c.text for c in kept]
         result = score_row(predicted, row.get("gold", []), row.get("acceptable", []))
         group = row_group(row)
@@ -128,11 +135,11 @@ def evaluate(
             }
         )
     return {
-        "overall": _score(totals),
-        "domains": {name: _score(c) for name, c in sorted(groups["domains"].items())},
-        "languages": {name: _score(c) for name, c in sorted(groups["languages"].items())},
+        "overall": score_counts(totals),
+        "domains": {name: score_counts(c) for name, c in sorted(groups["domains"].items())},
+        "languages": {name: score_counts(c) for name, c in sorted(groups["languages"].items())},
         "language_fields": {
-            name: _score(c) for name, c in sorted(groups["language_fields"].items())
+            name: score_counts(c) for name, c in sorted(groups["language_fields"].items())
         },
         "kinds": {name: _kind_score(c) for name, c in sorted(groups["kinds"].items())},
         "rows": details,
