@@ -19,19 +19,18 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from bench.common.paths import REPO_ROOT, results_path
-from glossify.terms.candidates import normalize_term
-from glossify.terms.evaluation import load_rows, score_row
+from glossify.terms.candidates import Candidate, normalize_term
+from glossify.terms.evaluation import COUNTS, evaluate, load_rows, score_counts
 from glossify.terms.local.detector import LocalTermDetector
-from glossify.terms.local.ranker import Matrix, RankedTermDetector, RankerWeights, choose
-from glossify.terms.local.span_features import Features
+from glossify.terms.local.ranker import Matrix, RankedTermDetector, RankerWeights, shown_spans
+from glossify.terms.local.span_features import Features, Line
 from glossify.terms.local.spans import Span
 
 TRAIN = REPO_ROOT / "bench" / "data" / "terms-train.jsonl"
@@ -44,6 +43,7 @@ LEARNING_RATE = 0.01
 @dataclass
 class Sentence:
     row: dict[str, Any]
+    line: Line
     spans: list[Span]
     features: list[Features]
     labels: list[int]  # 1 gold, 0 not a term, -1 acceptable (left out of training)
@@ -54,12 +54,13 @@ def sentences(detector: RankedTermDetector, rows: Sequence[dict[str, Any]]) -> l
     for row in rows:
         gold = {normalize_term(term) for term in row["gold"]}
         acceptable = {normalize_term(term) for term in row.get("acceptable", [])}
-        judged = detector.features(detector.line(row["text"]))
+        line = detector.line(row["text"])
+        judged = detector.features(line)
         labels = []
         for (start, end), _ in judged:
             key = normalize_term(row["text"][start:end])
             labels.append(1 if key in gold else -1 if key in acceptable else 0)
-        out.append(Sentence(row, [s for s, _ in judged], [f for _, f in judged], labels))
+        out.append(Sentence(row, line, [s for s, _ in judged], [f for _, f in judged], labels))
     return out
 
 
@@ -112,42 +113,57 @@ def fit(examples: Sequence[Sentence], hidden: int, epochs: int, seed: int) -> Ra
     )
 
 
-def scores_at(
+class _Answers:
+    """A detector that answers each sentence with candidates worked out beforehand."""
+
+    def __init__(self, by_text: dict[str, list[Candidate]]) -> None:
+        self._by_text = by_text
+
+    def detect(self, text: str, language: str | None = "en") -> list[Candidate]:
+        return self._by_text[text]
+
+
+def counts_at(
     weights: RankerWeights, held: Sequence[Sentence], thresholds: Sequence[float]
 ) -> dict[float, dict[str, int]]:
-    totals: dict[float, dict[str, int]] = {t: defaultdict(int) for t in thresholds}
-    for sentence in held:
-        probabilities: list[float] = (
-            weights.probabilities(sentence.features).tolist() if sentence.features else []
-        )
-        scored = list(zip(sentence.spans, probabilities, strict=True))
-        for threshold in thresholds:
-            shown = [sentence.row["text"][a:b] for (a, b), _ in choose(scored, threshold)]
-            row = score_row(shown, sentence.row["gold"], sentence.row.get("acceptable", []))
-            for key in ("predicted", "correct", "gold", "found"):
-                totals[threshold][key] += row[key]
-    return totals
-
-
-def ratios(counts: dict[str, int]) -> dict[str, float]:
-    precision = counts["correct"] / max(counts["predicted"], 1)
-    recall = counts["found"] / max(counts["gold"], 1)
-    f1 = 2 * precision * recall / max(precision + recall, 1e-9)
-    return {"precision": round(precision, 3), "recall": round(recall, 3), "f1": round(f1, 3)}
+    """Per threshold, the held-out sentences scored as the benchmark scores a detector (what a
+    meeting shows, through `evaluate`)."""
+    scored = [
+        list(zip(s.spans, weights.probabilities(s.features).tolist(), strict=True))
+        if s.features
+        else []
+        for s in held
+    ]
+    out: dict[float, dict[str, int]] = {}
+    for threshold in thresholds:
+        answers = {
+            s.row["text"]: shown_spans(s.line, spans, threshold)
+            for s, spans in zip(held, scored, strict=True)
+        }
+        overall = evaluate(_Answers(answers), [s.row for s in held])["overall"]
+        out[threshold] = {key: int(overall[key]) for key in COUNTS}
+    return out
 
 
 def cross_validate(
     examples: Sequence[Sentence], hidden: int, epochs: int, seed: int
 ) -> dict[float, dict[str, float]]:
     fields = sorted({s.row["field"] for s in examples})
-    totals: dict[float, dict[str, int]] = {t: defaultdict(int) for t in THRESHOLDS}
+    totals: dict[float, dict[str, int]] = {t: dict.fromkeys(COUNTS, 0) for t in THRESHOLDS}
     for field in fields:
         weights = fit([s for s in examples if s.row["field"] != field], hidden, epochs, seed)
         held = [s for s in examples if s.row["field"] == field]
-        for threshold, counts in scores_at(weights, held, THRESHOLDS).items():
+        for threshold, counts in counts_at(weights, held, THRESHOLDS).items():
             for key, value in counts.items():
                 totals[threshold][key] += value
-    return {threshold: ratios(counts) for threshold, counts in totals.items()}
+    return {
+        threshold: {
+            name: round(float(value), 3)
+            for name, value in score_counts(counts).items()
+            if name in ("precision", "recall", "f1")
+        }
+        for threshold, counts in totals.items()
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -159,7 +175,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     rows = [row for row in load_rows(TRAIN) if row.get("language", "en") == "en"]
-    detector = RankedTermDetector(LocalTermDetector())
+    rules = LocalTermDetector()
+    detector = RankedTermDetector(rules)
     examples = sentences(detector, rows)
     positives = sum(label == 1 for s in examples for label in s.labels)
     gold = sum(len(s.row["gold"]) for s in examples)
@@ -189,13 +206,16 @@ def main(argv: list[str] | None = None) -> None:
     if args.dry_run:
         return
     weights = fit(examples, args.hidden, args.epochs, args.seed)
-    final = RankerWeights(**{**weights.__dict__, "threshold": best})
+    final = replace(weights, threshold=best)
     trained = {
         "trained_on": str(TRAIN.relative_to(REPO_ROOT)),
         "sentences": len(rows),
         "hidden": args.hidden,
         "epochs": args.epochs,
         "seed": args.seed,
+        # The rules' confidences are features: a replica warns when its rules differ.
+        "spacy_model": rules.model_name,
+        "rare_zipf": rules.rare_zipf,
     }
     WEIGHTS.write_text(json.dumps({**trained, **final.to_json()}) + "\n", encoding="utf-8")
     print(f"wrote {WEIGHTS.relative_to(REPO_ROOT)} ({len(final.features)} features)")

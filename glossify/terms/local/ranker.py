@@ -5,8 +5,7 @@ P 0.82 / R 0.80 on sentences nobody tuned on. The ranker keeps them as evidence 
 with a small neural network (one tanh layer) trained on 720 sentences written for it
 (`bench/data/terms-train.jsonl`, by `python -m bench.train_ranker`): every span of the line
 that might be a term (`spans`) gets a probability from its features (`span_features`), and the
-likeliest spans are shown, a span never cutting across one already shown (a term and a word of
-it may both be shown: "eBPF" in "eBPF agent").
+likeliest spans are shown, none overlapping a likelier one.
 
 The weights are in `ranker.json`, with the threshold chosen on held-out fields and the
 features' names. Korean lines and other languages go to the rule detector unchanged.
@@ -25,16 +24,16 @@ import numpy as np
 import numpy.typing as npt
 
 from glossify.explain.reference import ReferenceGlossary, packaged_reference
-from glossify.terms.candidates import Candidate
+from glossify.terms.candidates import Candidate, FilterRules
 from glossify.terms.local.detector import FIELD_GAZETTEER, LocalTermDetector, is_korean_line
 from glossify.terms.local.lexicon import is_english
 from glossify.terms.local.span_features import Features, Line, line_of, span_features
-from glossify.terms.local.spans import FIELD, REFERENCE, RULE, Span, candidate_spans
+from glossify.terms.local.spans import FIELD, REFERENCE, RULE, Span, SpanSet
 
 Matrix = npt.NDArray[np.float64]
-# A shown span's confidence: from this floor (enough to pass the term filter, since the
-# ranker has decided) up to 1.0 as its probability rises above the threshold.
-SHOWN_CONFIDENCE = 0.8
+# A shown span's confidence: from this floor (enough for the term filter to keep even a single
+# word: the ranker has decided) up to 1.0 as its probability rises above the threshold.
+SHOWN_CONFIDENCE = FilterRules().single_token_min_confidence
 
 
 @dataclass(frozen=True)
@@ -89,28 +88,47 @@ class RankerWeights:
 
 
 @cache
-def packaged_weights() -> RankerWeights:
+def _packaged() -> dict[str, Any]:
     text = files("glossify.terms.local").joinpath("ranker.json").read_text(encoding="utf-8")
-    return RankerWeights.from_json(json.loads(text))
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+def packaged_weights() -> RankerWeights:
+    return RankerWeights.from_json(_packaged())
+
+
+def trained_rules() -> dict[str, Any]:
+    """The rule detector's settings the packaged weights were trained with."""
+    return {"spacy_model": _packaged()["spacy_model"], "rare_zipf": _packaged()["rare_zipf"]}
 
 
 def choose(scored: Sequence[tuple[Span, float]], threshold: float) -> list[tuple[Span, float]]:
-    """The spans at or above ``threshold``, likeliest first, leaving out each one that cuts
-    across a span already chosen (nested spans may both be chosen)."""
+    """The spans at or above ``threshold``, likeliest first, leaving out each one that overlaps
+    a span already chosen: one card per stretch of the line, the likeliest reading of it (a
+    meeting shows one card per phrase; `drop_nested` would otherwise keep the longer span
+    whatever the network thought of it)."""
     chosen: list[tuple[Span, float]] = []
     for (start, end), probability in sorted(scored, key=lambda item: (-item[1], item[0])):
         if probability < threshold:
             break
-        crosses = any(
-            start < other_end
-            and other_start < end
-            and not (other_start <= start and end <= other_end)
-            and not (start <= other_start and other_end <= end)
-            for (other_start, other_end), _ in chosen
-        )
-        if not crosses:
+        if not any(start < b and a < end for (a, b), _ in chosen):
             chosen.append(((start, end), probability))
     return sorted(chosen)
+
+
+def shown_spans(
+    line: Line, scored: Sequence[tuple[Span, float]], threshold: float
+) -> list[Candidate]:
+    """The spans `choose` keeps, as candidates the term filter keeps."""
+    shown: list[Candidate] = []
+    for (start, end), probability in choose(scored, threshold):
+        rule = line.rules.get((start, end))
+        category = rule.category if rule is not None else "Skill"
+        lift = max(0.0, (probability - threshold) / (1.0 - threshold))
+        confidence = SHOWN_CONFIDENCE + (1.0 - SHOWN_CONFIDENCE) * lift
+        shown.append(Candidate(line.doc.text[start:end], category, round(confidence, 3), start))
+    return shown
 
 
 class RankedTermDetector:
@@ -128,8 +146,8 @@ class RankedTermDetector:
         self.reference = reference or packaged_reference()
 
     def warm_up(self) -> None:
-        """Load the weights and compile the reference's English forms (~3 s), so that the
-        first lines of the first meeting are as fast as the others."""
+        """Load the weights and compile the reference's English forms (about 6 s of CPU), so
+        that the first lines of the first meeting are as fast as the others."""
         _ = self.weights
         self.reference.compile("en")
 
@@ -144,23 +162,25 @@ class RankedTermDetector:
         if not text.strip() or not is_english(language) or is_korean_line(text, language):
             return self.rules.detect(text, language)
         line = self.line(text)
-        shown: list[Candidate] = []
-        for (start, end), probability in choose(self.scored(line), self.weights.threshold):
-            rule = line.rules.get((start, end))
-            category = rule.category if rule is not None else "Skill"
-            lift = (probability - self.weights.threshold) / (1.0 - self.weights.threshold)
-            confidence = SHOWN_CONFIDENCE + (1.0 - SHOWN_CONFIDENCE) * max(0.0, lift)
-            shown.append(Candidate(text[start:end], category, round(confidence, 3), start))
-        return shown
+        return shown_spans(line, self.scored(line), self.weights.threshold)
 
     def line(self, text: str) -> Line:
-        """An English line parsed, with every span worth judging and the rules' candidates."""
+        """An English line parsed, with every span worth judging and the rules' candidates
+        (keyed by their spans as trimmed: "P&L." at a sentence end is "P&L")."""
         doc = self.rules.parse(text)
-        rules = {(c.offset, c.offset + len(c.text)): c for c in self.rules.english_candidates(doc)}
-        suggestions = [(start, end, RULE) for start, end in rules]
-        suggestions += [(m.start, m.end, REFERENCE) for m in self.reference.find(text, "en")]
-        suggestions += [(m.start, m.end, FIELD) for m in FIELD_GAZETTEER.find(text)]
-        return line_of(doc, candidate_spans(doc, suggestions), rules, self.reference)
+        spans = SpanSet(doc)
+        rules: dict[Span, Candidate] = {}
+        for candidate in self.rules.english_candidates(doc):
+            key = spans.add(candidate.offset, candidate.offset + len(candidate.text), RULE)
+            if key is not None:
+                rules.setdefault(key, candidate)
+        said = self.reference.find(text, "en")
+        for match in said:
+            spans.add(match.start, match.end, REFERENCE)
+        for match in FIELD_GAZETTEER.find(text):
+            spans.add(match.start, match.end, FIELD)
+        spans.add_parsed()
+        return line_of(doc, spans.sources, rules, said, self.reference)
 
     def features(self, line: Line) -> list[tuple[Span, Features]]:
         return [(span, span_features(line, span, self.reference)) for span in sorted(line.spans)]

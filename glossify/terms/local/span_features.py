@@ -9,13 +9,16 @@ ranker is trained again) but not renamed.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from spacy.tokens import Doc, Token
 
 from glossify.explain.reference import ReferenceGlossary, Sense
 from glossify.terms.candidates import Candidate, FilterRules, passes_filter
+from glossify.terms.gazetteer import GazetteerMatch
 from glossify.terms.local.fields import is_field_noun
 from glossify.terms.local.lexicon import (
     CARRIER_NOUNS,
@@ -26,7 +29,16 @@ from glossify.terms.local.lexicon import (
     SITUATIONAL_ADJECTIVES,
     zipf,
 )
-from glossify.terms.local.spans import FIELD, REFERENCE, RULE, SOURCES, WORD, Sources, Span
+from glossify.terms.local.spans import (
+    FIELD,
+    REFERENCE,
+    RULE,
+    SOURCES,
+    TERM_SYMBOLS,
+    WORD,
+    Sources,
+    Span,
+)
 from glossify.terms.local.tokens import (
     NUMBER_LABELS,
     PLACE_LABELS,
@@ -61,17 +73,30 @@ class Line:
     spans: Sources
     rules: dict[Span, Candidate]
     named_senses: frozenset[Sense]  # the reference senses of every form said in the line
+    starts: list[Span] = field(init=False)  # the spans by start
+    longest: int = field(init=False)  # the longest span's length in characters
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "starts", sorted(self.spans))
+        object.__setattr__(self, "longest", max((b - a for a, b in self.spans), default=0))
+
+    def overlapping(self, span: Span) -> list[Span]:
+        """The other spans that share a character with ``span``."""
+        start, end = span
+        first = bisect_left(self.starts, (start - self.longest, 0))
+        last = bisect_left(self.starts, (end, 0))
+        return [other for other in self.starts[first:last] if other != span and other[1] > start]
 
 
 def line_of(
-    doc: Doc, spans: Sources, rules: dict[Span, Candidate], reference: ReferenceGlossary
+    doc: Doc,
+    spans: Sources,
+    rules: dict[Span, Candidate],
+    said: Sequence[GazetteerMatch],
+    reference: ReferenceGlossary,
 ) -> Line:
-    named = frozenset(
-        sense
-        for match in reference.find(doc.text, "en")
-        for sense in reference.senses(match.text, "en")
-    )
-    return Line(doc, spans, rules, named)
+    """A line and its spans; ``said`` are the reference forms found in it."""
+    return Line(doc, spans, rules, reference.named(said, "en"))
 
 
 def _flag(value: bool) -> float:
@@ -86,7 +111,7 @@ def span_features(line: Line, span: Span, reference: ReferenceGlossary) -> Featu
     tokens = list(chosen) if chosen is not None else []
     text = doc.text[start:end]
     sources = line.spans.get(span, set())
-    features: Features = {"bias": 1.0}
+    features: Features = {}
     for source in SOURCES:
         features[f"source_{source}"] = _flag(source in sources)
     features["source_word_only"] = _flag(sources == {WORD})
@@ -124,7 +149,7 @@ def _shape_features(text: str, tokens: list[Token]) -> Features:
         "camel_case": _flag(any(is_camel_case(t.text) for t in tokens)),
         "code": _flag(any(is_code(t.text) for t in tokens)),
         "digit": _flag(any(c.isdigit() for c in text)),
-        "symbol": _flag(any(c in "&/+@" for c in text)),
+        "symbol": _flag(any(c in TERM_SYMBOLS for c in text)),
         "hyphen": _flag("-" in text),
         "capitalised": _flag(first is not None and first.is_title),
         "sentence_start": _flag(first is not None and bool(first.is_sent_start)),
@@ -219,9 +244,11 @@ def _reference_lemma_features(tokens: list[Token], reference: ReferenceGlossary)
 def _nesting_features(line: Line, span: Span) -> Features:
     start, end = span
     inside_known = contains_known = inside_rule = False
-    for (other_start, other_end), sources in line.spans.items():
-        if (other_start, other_end) == span:
-            continue
+    # Only spans that overlap this one matter; spans are a few tokens long, so the few that
+    # start near it are looked at (a 5,000-character line has thousands of spans).
+    for other in line.overlapping(span):
+        sources = line.spans[other]
+        other_start, other_end = other
         inside = other_start <= start and end <= other_end
         contains = start <= other_start and other_end <= end
         known = bool(sources & _KNOWN)

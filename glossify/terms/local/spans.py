@@ -10,9 +10,9 @@ of the ranker's features.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from spacy.tokens import Doc, Token
+
+from glossify.terms.candidates import FilterRules
 
 Span = tuple[int, int]  # character offsets [start, end) in the line
 Sources = dict[Span, set[str]]
@@ -27,7 +27,8 @@ WORD = "word"  # one content word
 PHRASAL = "phrasal"  # a verb and its particle
 SOURCES = (RULE, REFERENCE, FIELD, CHUNK, NOUN_RUN, WORD, PHRASAL)
 
-MAX_TOKENS = 6
+# Longer spans never pass the term filter; judged, they would only block the spans they cross.
+MAX_TOKENS = FilterRules().max_tokens
 _RUN_POS = frozenset({"NOUN", "PROPN", "ADJ", "NUM", "X"})
 _NOUN_POS = frozenset({"NOUN", "PROPN"})
 _CONTENT_POS = frozenset({"NOUN", "PROPN", "VERB", "ADJ", "X", "NUM"})
@@ -36,8 +37,9 @@ _EDGE_POS = frozenset(
     {"DET", "PRON", "PART", "PUNCT", "CCONJ", "ADP", "SCONJ", "AUX", "INTJ", "SPACE"}
 )
 # Symbols that belong inside a term ("P&L", "A/B", "C++", "precision@5").
-_TERM_SYMBOLS = frozenset({"&", "/", "+", "@"})
-# spaCy's halves of "gonna", "wanna", "gotta": never part of a term.
+TERM_SYMBOLS = frozenset({"&", "/", "+", "@"})
+# spaCy's halves of "gonna", "wanna", "gotta" (lower case, glued to the other half): never part
+# of a term ("TA", "NA" and "WAN" as acronyms are).
 _CONTRACTION_PARTS = frozenset({"gon", "wan", "got", "na", "ta"})
 # Sources that know their own spans; the others are cut from the parse and may catch a
 # contraction's half.
@@ -58,6 +60,14 @@ def _trimmed(tokens: list[Token]) -> list[Token]:
     return tokens[start:end]
 
 
+def _is_contraction_part(token: Token) -> bool:
+    if token.text not in _CONTRACTION_PARTS:
+        return False
+    glued_to_next = not token.whitespace_ and token.i + 1 < len(token.doc)
+    glued_to_previous = token.i > 0 and not token.doc[token.i - 1].whitespace_
+    return glued_to_next or glued_to_previous
+
+
 class SpanSet:
     """The spans of one line, each with the sources that proposed it."""
 
@@ -65,49 +75,49 @@ class SpanSet:
         self.doc = doc
         self.sources: Sources = {}
 
-    def add(self, start: int, end: int, source: str) -> None:
+    def add(self, start: int, end: int, source: str) -> Span | None:
+        """Add a span as the tokens it touches, trimmed; returns its key (None if no span)."""
         span = self.doc.char_span(start, end, alignment_mode="expand")
         if span is None:
-            return
+            return None
         tokens = _trimmed(list(span))
         if not tokens or len(tokens) > MAX_TOKENS:
-            return
-        if any(t.is_punct and t.text not in _TERM_SYMBOLS for t in tokens):
-            return  # "much, inter-annotator agreement": a clause break is inside no term
-        if source not in _KNOWN_SOURCES and any(t.lower_ in _CONTRACTION_PARTS for t in tokens):
-            return
-        key = (tokens[0].idx, tokens[-1].idx + len(tokens[-1].text))
+            return None
+        if any(t.is_punct and t.text not in TERM_SYMBOLS for t in tokens):
+            return None  # "much, inter-annotator agreement": a clause break is inside no term
+        if source not in _KNOWN_SOURCES and any(_is_contraction_part(t) for t in tokens):
+            return None
+        key_start, key_end = tokens[0].idx, tokens[-1].idx + len(tokens[-1].text)
+        if self.doc.text[key_start:key_end].count(".") == 1 and tokens[-1].text.endswith("."):
+            key_end -= 1  # "P&L." at a sentence end: the tokenizer kept the full stop
+        key = (key_start, key_end)
         self.sources.setdefault(key, set()).add(source)
+        return key
 
     def add_tokens(self, tokens: list[Token], source: str) -> None:
         if tokens:
             self.add(tokens[0].idx, tokens[-1].idx + len(tokens[-1].text), source)
 
-
-def candidate_spans(doc: Doc, proposed: Iterable[tuple[int, int, str]]) -> Sources:
-    """The spans of ``doc`` worth judging: ``proposed`` ((start, end, source) from the rules
-    and the gazetteers) and those cut from the parse."""
-    spans = SpanSet(doc)
-    for start, end, source in proposed:
-        spans.add(start, end, source)
-    for chunk in doc.noun_chunks:
-        tokens = [t for t in chunk]
-        while tokens and tokens[0].pos_ in _EDGE_POS:
-            tokens = tokens[1:]
-        while tokens and tokens[-1].pos_ in _EDGE_POS:
-            tokens = tokens[:-1]
-        for i in range(len(tokens)):
-            for j in range(i + 1, min(len(tokens), i + MAX_TOKENS) + 1):
-                spans.add_tokens(tokens[i:j], CHUNK)
-    for token in doc:
-        _noun_runs_from(doc, token.i, spans)
-        content = token.pos_ in _CONTENT_POS and not token.is_stop
-        if content and any(c.isalnum() for c in token.text):
-            spans.add_tokens([token], WORD)
-        following = doc[token.i + 1] if token.i + 1 < len(doc) else None
-        if token.pos_ == "VERB" and following is not None and following.dep_ == "prt":
-            spans.add_tokens([token, following], PHRASAL)  # "roll over", "spin up"
-    return spans.sources
+    def add_parsed(self) -> None:
+        """The spans cut from the parse: noun chunks' parts, noun runs, words, phrasal verbs."""
+        doc = self.doc
+        for chunk in doc.noun_chunks:
+            tokens = [t for t in chunk]
+            while tokens and tokens[0].pos_ in _EDGE_POS:
+                tokens = tokens[1:]
+            while tokens and tokens[-1].pos_ in _EDGE_POS:
+                tokens = tokens[:-1]
+            for i in range(len(tokens)):
+                for j in range(i + 1, min(len(tokens), i + MAX_TOKENS) + 1):
+                    self.add_tokens(tokens[i:j], CHUNK)
+        for token in doc:
+            _noun_runs_from(doc, token.i, self)
+            content = token.pos_ in _CONTENT_POS and not token.is_stop
+            if content and any(c.isalnum() for c in token.text):
+                self.add_tokens([token], WORD)
+            following = doc[token.i + 1] if token.i + 1 < len(doc) else None
+            if token.pos_ == "VERB" and following is not None and following.dep_ == "prt":
+                self.add_tokens([token, following], PHRASAL)  # "roll over", "spin up"
 
 
 def _noun_runs_from(doc: Doc, start: int, spans: SpanSet) -> None:
