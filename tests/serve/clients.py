@@ -75,8 +75,12 @@ class Listener:
         try:
             await asyncio.wait_for(_wait(), within)
         except TimeoutError:
+            # The newest events say most about what the test waited for: the last twelve,
+            # their texts cut short.
+            shown = [{**e, "text": e["text"][:80]} if "text" in e else e for e in self.events[-12:]]
             raise AssertionError(
-                f"timed out; received {json.dumps(self.events, indent=1)[:4000]}"
+                f"timed out after {len(self.events)} events; the last: "
+                f"{json.dumps(shown, ensure_ascii=False)[:4000]}"
             ) from None
         return self.events
 
