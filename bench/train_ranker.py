@@ -29,7 +29,13 @@ from bench.common.paths import REPO_ROOT, results_path
 from glossify.terms.candidates import Candidate, normalize_term
 from glossify.terms.evaluation import COUNTS, evaluate, load_rows, score_counts
 from glossify.terms.local.detector import LocalTermDetector
-from glossify.terms.local.ranker import Matrix, RankedTermDetector, RankerWeights, shown_spans
+from glossify.terms.local.ranker import (
+    Matrix,
+    RankedTermDetector,
+    RankerWeights,
+    feature_matrix,
+    shown_spans,
+)
 from glossify.terms.local.span_features import Features, Line
 from glossify.terms.local.spans import Span
 
@@ -69,7 +75,7 @@ def fit(examples: Sequence[Sentence], hidden: int, epochs: int, seed: int) -> Ra
     pairs = [pair for s in examples for pair in zip(s.features, s.labels, strict=True)]
     rows = [features for features, label in pairs if label >= 0]
     targets = np.array([label for _, label in pairs if label >= 0], dtype=float)
-    raw = np.array([[f.get(name, 0.0) for name in names] for f in rows], dtype=np.float64)
+    raw = feature_matrix(rows, names)
     mean = raw.mean(axis=0)
     scale = raw.std(axis=0)
     scale[scale == 0.0] = 1.0

@@ -36,6 +36,13 @@ Matrix = npt.NDArray[np.float64]
 SHOWN_CONFIDENCE = FilterRules().single_token_min_confidence
 
 
+def feature_matrix(rows: Sequence[Features], names: Sequence[str]) -> Matrix:
+    """Rows of features as a matrix, one column per name (a missing feature is 0)."""
+    return np.array(
+        [[row.get(name, 0.0) for name in names] for row in rows], dtype=np.float64
+    ).reshape(len(rows), len(names))
+
+
 @dataclass(frozen=True)
 class RankerWeights:
     """A trained network: standardised features, one tanh layer, a logistic output."""
@@ -75,11 +82,8 @@ class RankerWeights:
         }
 
     def matrix(self, rows: Sequence[Features]) -> Matrix:
-        """Rows of features as the network's standardised input (a missing feature is 0)."""
-        raw = np.array(
-            [[row.get(name, 0.0) for name in self.features] for row in rows], dtype=np.float64
-        ).reshape(len(rows), len(self.features))
-        return (raw - self.mean) / self.scale
+        """Rows of features as the network's standardised input."""
+        return (feature_matrix(rows, self.features) - self.mean) / self.scale
 
     def probabilities(self, rows: Sequence[Features]) -> Matrix:
         hidden = np.tanh(self.matrix(rows) @ self.hidden_weights + self.hidden_bias)
@@ -183,7 +187,7 @@ class RankedTermDetector:
         return line_of(doc, spans.sources, rules, said, self.reference)
 
     def features(self, line: Line) -> list[tuple[Span, Features]]:
-        return [(span, span_features(line, span, self.reference)) for span in sorted(line.spans)]
+        return [(span, span_features(line, span, self.reference)) for span in line.starts]
 
     def scored(self, line: Line) -> list[tuple[Span, float]]:
         """Every span of ``line`` with its probability of being a term."""
