@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from glossify.terms.candidates import FilterRules, filter_candidates
+from glossify.terms.candidates import FilterRules, filter_candidates, shown_candidates
+from glossify.terms.local.collector import Collector
 from glossify.terms.local.detector import LocalTermDetector
-from glossify.terms.local.korean import has_hangul, korean_zipf
+from glossify.terms.local.korean import KoreanTermDetector, has_hangul, korean_zipf
 from glossify.terms.local.lexicon import is_korean
 
 
@@ -35,6 +36,31 @@ def test_noun_compounds_are_kept_whole(detector: LocalTermDetector) -> None:
     found = shown(detector, "이번 분기 고객 이탈률 분석은 코호트 분석으로 다시 합시다.")
     assert "코호트 분석" in found
     assert not {"이번 분기", "이번", "분기"} & found
+
+
+def test_a_compound_of_listed_terms_is_shown_as_those_terms(
+    detector: LocalTermDetector,
+) -> None:
+    # Goodwill and impairment loss are two terms of the reference glossary; their compound is
+    # listed nowhere, so a meeting shows two cards, not one card for a phrase nobody defines.
+    line = "영업권 손상차손은 감사 전에 다시 계산해야 합니다."
+    meeting = {c.text for c in shown_candidates(detector.detect(line, "ko"), FilterRules())}
+    assert {"영업권", "손상차손"} <= meeting
+    assert "영업권 손상차손" not in meeting
+
+
+def test_a_compound_is_kept_whole_when_a_word_of_it_is_no_term() -> None:
+    listed = {"영업권", "손상차손", "임상시험", "3상"}
+    korean = KoreanTermDetector(is_known=listed.__contains__)
+
+    def compounds(line: str) -> set[str]:
+        out = Collector()
+        korean.detect(line, out)
+        return {c.text for c in out.result() if " " in c.text}
+
+    assert compounds("영업권 손상차손을 봅시다.") == set()  # split into the two listed terms
+    assert compounds("영업권 재평가 손상차손을 봅시다.") == {"영업권 재평가 손상차손"}
+    assert compounds("임상시험 3상이 끝났어요.") == {"임상시험 3상"}  # a number keeps its compound
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -198,9 +199,41 @@ def latin_terms(text: str, out: Collector) -> None:
 class KoreanTermDetector:
     """Korean candidates with Kiwi (loaded on first use: about 2 s and 100 MB)."""
 
-    def __init__(self) -> None:
+    def __init__(self, is_known: Callable[[str], bool] | None = None) -> None:
         self._kiwi: Any = None
         self._lock = threading.Lock()
+        self._known = is_known
+
+    def _is_known(self, term: str) -> bool:
+        """Whether ``term`` is an established Korean term (the packaged reference glossary's
+        forms unless the caller gave another test)."""
+        if self._known is None:
+            from glossify.explain.reference import packaged_reference
+
+            reference = packaged_reference()
+            self._known = lambda form: bool(reference.senses(form, "ko"))
+        return self._known(term)
+
+    def _known_parts(self, text: str, run: list[KoreanWord]) -> list[tuple[int, int]]:
+        """The established terms a compound nobody lists is made of, longest first from the
+        left, when they cover all of it: "영업권 손상차손" is two terms (goodwill, impairment
+        loss), not one; "핵심 인재 이직률" stays one (핵심 인재 is no term of its own)."""
+        if any("SN" in word.tags for word in run):
+            return []  # "임상시험 3상": a number means something only with its compound
+        parts: list[tuple[int, int]] = []
+        i = 0
+        while i < len(run):
+            for j in range(len(run), i, -1):
+                if j - i == len(run):
+                    continue  # the whole compound is what is being split
+                start, end = run[i].start, run[j - 1].end
+                if self._is_known(text[start:end]):
+                    parts.append((start, end))
+                    i = j
+                    break
+            else:
+                return []  # a word no term covers: the compound is said as one
+        return parts
 
     def _tokenizer(self) -> Any:
         with self._lock:
@@ -219,7 +252,11 @@ class KoreanTermDetector:
             run = _trim(run)
             if len(run) >= 2:
                 start, end = run[0].start, run[-1].end
-                out.add(text[start:end], "Skill", 0.75, start)
+                parts = [] if self._is_known(text[start:end]) else self._known_parts(text, run)
+                for part_start, part_end in parts:
+                    out.add(text[part_start:part_end], "Skill", 0.85, part_start)
+                if not parts:
+                    out.add(text[start:end], "Skill", 0.75, start)
             for word in run:
                 if _is_rare(word, alone=len(run) == 1):
                     out.add(word.text, "Skill", 0.85, word.start)
