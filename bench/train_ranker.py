@@ -36,12 +36,15 @@ from glossify.terms.local.ranker import (
     feature_matrix,
     shown_spans,
 )
+from glossify.terms.local.span_counts import Keys, SpanCounts, count_keys
 from glossify.terms.local.span_features import Features, Line
 from glossify.terms.local.spans import Span
 
 TRAIN = REPO_ROOT / "bench" / "data" / "terms-train.jsonl"
 WEIGHTS = REPO_ROOT / "glossify" / "terms" / "local" / "ranker.json"
 THRESHOLDS = [round(0.2 + 0.05 * i, 2) for i in range(11)]
+# Folds of the training rows for their own count features (`counted_out_of_fold`).
+COUNT_FOLDS = 5
 WEIGHT_DECAY = 1e-2
 LEARNING_RATE = 0.01
 
@@ -53,6 +56,7 @@ class Sentence:
     spans: list[Span]
     features: list[Features]
     labels: list[int]  # 1 gold, 0 not a term, -1 acceptable (left out of training)
+    keys: list[Keys]  # what the span counts (`span_counts`) are kept by
 
 
 def sentences(detector: RankedTermDetector, rows: Sequence[dict[str, Any]]) -> list[Sentence]:
@@ -66,8 +70,53 @@ def sentences(detector: RankedTermDetector, rows: Sequence[dict[str, Any]]) -> l
         for (start, end), _ in judged:
             key = normalize_term(row["text"][start:end])
             labels.append(1 if key in gold else -1 if key in acceptable else 0)
-        out.append(Sentence(row, line, [s for s, _ in judged], [f for _, f in judged], labels))
+        spans = [span for span, _ in judged]
+        keys = [count_keys(line.doc, *span) for span in spans]
+        out.append(Sentence(row, line, spans, [f for _, f in judged], labels, keys))
     return out
+
+
+def span_counts(examples: Sequence[Sentence]) -> SpanCounts:
+    """The judged spans' counts by key (acceptable spans are not judged)."""
+    return SpanCounts.count(
+        (keys, label == 1)
+        for s in examples
+        for keys, label in zip(s.keys, s.labels, strict=True)
+        if label >= 0
+    )
+
+
+def with_counts(examples: Sequence[Sentence], counts: SpanCounts) -> list[Sentence]:
+    """The sentences with the count features of ``counts`` added to every span's features."""
+    return [
+        replace(
+            s,
+            features=[
+                {**features, **counts.features(keys)}
+                for features, keys in zip(s.features, s.keys, strict=True)
+            ],
+        )
+        for s in examples
+    ]
+
+
+def counted_out_of_fold(examples: Sequence[Sentence]) -> list[Sentence]:
+    """Training sentences with count features from the other folds' sentences only: counted
+    with its own label, a span would teach the network to trust the counts far more than
+    they deserve on a line nobody labelled."""
+    out: list[Sentence | None] = [None] * len(examples)
+    for fold in range(COUNT_FOLDS):
+        counts = span_counts([s for i, s in enumerate(examples) if i % COUNT_FOLDS != fold])
+        held = [i for i in range(len(examples)) if i % COUNT_FOLDS == fold]
+        for i, sentence in zip(held, with_counts([examples[i] for i in held], counts), strict=True):
+            out[i] = sentence
+    return [s for s in out if s is not None]
+
+
+def train(examples: Sequence[Sentence], hidden: int, epochs: int, seed: int) -> RankerWeights:
+    """The network fitted on ``examples`` with their counts, and the counts for new lines."""
+    weights = fit(counted_out_of_fold(examples), hidden, epochs, seed)
+    return replace(weights, counts=span_counts(examples))
 
 
 def fit(examples: Sequence[Sentence], hidden: int, epochs: int, seed: int) -> RankerWeights:
@@ -157,8 +206,9 @@ def cross_validate(
     fields = sorted({s.row["field"] for s in examples})
     totals: dict[float, dict[str, int]] = {t: dict.fromkeys(COUNTS, 0) for t in THRESHOLDS}
     for field in fields:
-        weights = fit([s for s in examples if s.row["field"] != field], hidden, epochs, seed)
-        held = [s for s in examples if s.row["field"] == field]
+        weights = train([s for s in examples if s.row["field"] != field], hidden, epochs, seed)
+        assert weights.counts is not None
+        held = with_counts([s for s in examples if s.row["field"] == field], weights.counts)
         for threshold, counts in counts_at(weights, held, THRESHOLDS).items():
             for key, value in counts.items():
                 totals[threshold][key] += value
@@ -211,7 +261,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"wrote {path.relative_to(REPO_ROOT)}")
     if args.dry_run:
         return
-    weights = fit(examples, args.hidden, args.epochs, args.seed)
+    weights = train(examples, args.hidden, args.epochs, args.seed)
     final = replace(weights, threshold=best)
     trained = {
         "trained_on": str(TRAIN.relative_to(REPO_ROOT)),

@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pytest
 
-from bench.train_ranker import TRAIN, WEIGHTS, fit, sentences
+from bench.train_ranker import TRAIN, WEIGHTS, counted_out_of_fold, sentences, train
 from glossify.config.backends import DetectorConfig
 from glossify.terms.candidates import FilterRules, filter_candidates
 from glossify.terms.evaluation import load_rows
@@ -152,7 +152,7 @@ def test_every_packaged_feature_is_one_the_features_module_produces(
     ]
     produced: set[str] = set()
     for text in lines:
-        for _, features in ranked.features(ranked.line(text)):
+        for _, features in ranked.inputs(ranked.line(text)):
             produced |= set(features)
     assert set(ranked.weights.features) <= produced
 
@@ -166,12 +166,14 @@ def test_committed_weights_are_what_training_on_the_committed_rows_gives(
     rows = [row for row in load_rows(TRAIN) if row.get("language", "en") == "en"]
     assert committed["sentences"] == len(rows)
     examples = sentences(ranked, rows)
-    retrained = fit(
+    retrained = train(
         examples, hidden=committed["hidden"], epochs=committed["epochs"], seed=committed["seed"]
     )
     assert retrained.features == ranked.weights.features
-    # Every ninth sentence: all nine fields.
-    sample = [features for sentence in examples[::9] for features in sentence.features]
+    assert retrained.counts == ranked.weights.counts
+    # Every ninth sentence (all nine fields), with the count features the network trained on.
+    counted = counted_out_of_fold(examples)
+    sample = [features for sentence in counted[::9] for features in sentence.features]
     np.testing.assert_allclose(
         retrained.probabilities(sample), ranked.weights.probabilities(sample), atol=1e-3
     )

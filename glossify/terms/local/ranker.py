@@ -27,6 +27,7 @@ from glossify.explain.reference import ReferenceGlossary, packaged_reference
 from glossify.terms.candidates import Candidate, FilterRules
 from glossify.terms.local.detector import FIELD_GAZETTEER, LocalTermDetector, is_korean_line
 from glossify.terms.local.lexicon import is_english
+from glossify.terms.local.span_counts import SpanCounts, count_keys
 from glossify.terms.local.span_features import Features, Line, line_of, span_features
 from glossify.terms.local.spans import FIELD, REFERENCE, RULE, Span, SpanSet
 
@@ -55,9 +56,12 @@ class RankerWeights:
     output_weights: Matrix
     output_bias: float
     threshold: float
+    # The training rows' counts by key (`span_counts`): the features named "counts_*".
+    counts: SpanCounts | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RankerWeights:
+        counts = data.get("span_counts")
         return cls(
             features=tuple(data["features"]),
             mean=np.asarray(data["mean"], dtype=np.float64),
@@ -67,9 +71,11 @@ class RankerWeights:
             output_weights=np.asarray(data["output_weights"], dtype=np.float64),
             output_bias=float(data["output_bias"]),
             threshold=float(data["threshold"]),
+            counts=SpanCounts.from_json(counts) if counts is not None else None,
         )
 
     def to_json(self) -> dict[str, Any]:
+        counts = {"span_counts": self.counts.to_json()} if self.counts is not None else {}
         return {
             "features": list(self.features),
             "mean": self.mean.round(6).tolist(),
@@ -79,6 +85,7 @@ class RankerWeights:
             "output_weights": self.output_weights.round(6).tolist(),
             "output_bias": round(self.output_bias, 6),
             "threshold": self.threshold,
+            **counts,
         }
 
     def matrix(self, rows: Sequence[Features]) -> Matrix:
@@ -187,11 +194,25 @@ class RankedTermDetector:
         return line_of(doc, spans.sources, rules, said, self.reference)
 
     def features(self, line: Line) -> list[tuple[Span, Features]]:
+        """Every span of ``line`` with what it tells by itself (training counts its keys over
+        these spans: `inputs` adds the counts)."""
         return [(span, span_features(line, span, self.reference)) for span in line.starts]
+
+    def inputs(self, line: Line) -> list[tuple[Span, Features]]:
+        """Every span of ``line`` with all that the network is given: its features and what the
+        training rows' counts say of its words."""
+        rows = self.features(line)
+        counts = self.weights.counts
+        if counts is None:
+            return rows
+        return [
+            (span, {**features, **counts.features(count_keys(line.doc, *span))})
+            for span, features in rows
+        ]
 
     def scored(self, line: Line) -> list[tuple[Span, float]]:
         """Every span of ``line`` with its probability of being a term."""
-        rows = self.features(line)
+        rows = self.inputs(line)
         if not rows:
             return []
         probabilities = self.weights.probabilities([features for _, features in rows])
