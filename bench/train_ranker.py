@@ -4,15 +4,18 @@
 
 Every span the ranker judges (`glossify.terms.local.spans`) is an example: a gold term is 1, an
 acceptable one is left out (showing it is no mistake, and missing it none either), anything else
-is 0. The network (one tanh layer, a logistic output) is fitted by full-batch Adam with weight
-decay, from a fixed seed, so a run gives the same weights.
+is 0. Besides its own features, a span gets the training rows' counts of its words
+(`span_counts`); a training span's counts come from the other four fifths of the rows, never
+from its own row. The network (one tanh layer, a logistic output) is fitted by full-batch Adam
+with weight decay, from a fixed seed, so a run gives the same weights.
 
 The threshold is chosen without the rows it is judged on: each field's rows are scored by a
-network trained on the other eight fields (leave one field out), at thresholds 0.20 to 0.70,
-and the threshold with the best F1 over all fields is kept. That cross-validation is printed
-(and written to bench/results/ranker-cv-<date>.json). Then the network is trained on all rows
-and written to glossify/terms/local/ranker.json with that threshold. The dev and test splits are
-not read here; `bench.term_detection` measures them.
+network trained on the other eight fields, with their counts (leave one field out), at
+thresholds 0.20 to 0.70, and the threshold with the best F1 over all fields is kept. That
+cross-validation is printed (and written to bench/results/ranker-cv-<date>.json). Then the
+network is trained on all rows and written to glossify/terms/local/ranker.json with that
+threshold and the counts of all rows. The dev and test splits are not read here;
+`bench.term_detection` measures them.
 """
 
 from __future__ import annotations

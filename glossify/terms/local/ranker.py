@@ -2,13 +2,15 @@
 
 The rules of `detector` fit the sentences they were tuned on (P 0.95 there) and, on sentences
 nobody tuned them on, show a wrong card or miss a term about one time in five. The ranker keeps
-them as evidence and decides with a small neural network (one tanh layer) trained on 720
-sentences written for it (`bench/data/terms-train.jsonl`, by `python -m bench.train_ranker`):
-every span of the line that might be a term (`spans`) gets a probability from its features
-(`span_features`), and the likeliest spans are shown, none overlapping a likelier one.
+them as evidence and decides with a small neural network (one tanh layer) trained on sentences
+written for it (`bench/data/terms-train.jsonl`, by `python -m bench.train_ranker`): every span
+of the line that might be a term (`spans`) gets a probability from its features
+(`span_features`) and from how often spans with the same words were terms in the training rows
+(`span_counts`), and the likeliest spans are shown, none overlapping a likelier one.
 
-The weights are in `ranker.json`, with the threshold chosen on held-out fields and the
-features' names. Korean lines and other languages go to the rule detector unchanged.
+The weights are in `ranker.json`, with the features' names, the training rows' span counts and
+the threshold chosen on held-out fields. Korean lines and other languages go to the rule
+detector unchanged.
 """
 
 from __future__ import annotations
