@@ -63,6 +63,19 @@ def test_hyphenated_and_slashed_words_are_merged(detector: LocalTermDetector) ->
     assert {"t-test", "click-through rate"} <= terms(detector, text)
 
 
+def test_spoken_contractions_are_one_auxiliary_and_end_no_compound(
+    detector: LocalTermDetector,
+) -> None:
+    text = "Is the counterparty gonna redline it? We gotta rebase before we wanna merge."
+    doc = detector.parse(text)
+    assert {t.text: t.pos_ for t in doc if t.text in {"gonna", "gotta"}} == {
+        "gonna": "AUX",
+        "gotta": "AUX",
+    }
+    assert not {t.text for t in doc} & {"gon", "got", "wan", "na", "ta"}
+    assert not [term for term in terms(detector, text) if "gon" in term]
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -128,6 +128,7 @@ from glossify.terms.local.tokens import (
     is_shouting,
     is_strong_acronym,
     is_strong_form,
+    merge_contractions,
     merge_joined_tokens,
     noun_chunk_segments,
     span_text,
@@ -184,8 +185,9 @@ class LocalTermDetector:
         return self.english_candidates(self.parse(text))
 
     def parse(self, text: str) -> Doc:
-        """An English line parsed, hyphenated and slashed words and glued codes one token."""
-        return merge_glued_codes(merge_joined_tokens(self.nlp(text)))
+        """An English line parsed, hyphenated and slashed words, glued codes and spoken
+        contractions ("gonna") one token each."""
+        return merge_glued_codes(merge_joined_tokens(merge_contractions(self.nlp(text))))
 
     def english_candidates(self, doc: Doc) -> list[Candidate]:
         """The rules' candidates in a parsed English line."""

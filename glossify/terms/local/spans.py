@@ -38,12 +38,6 @@ _EDGE_POS = frozenset(
 )
 # Symbols that belong inside a term ("P&L", "A/B", "C++", "precision@5").
 TERM_SYMBOLS = frozenset({"&", "/", "+", "@"})
-# spaCy's halves of "gonna", "wanna", "gotta" (lower case, glued to the other half): never part
-# of a term ("TA", "NA" and "WAN" as acronyms are).
-_CONTRACTION_PARTS = frozenset({"gon", "wan", "got", "na", "ta"})
-# Sources that know their own spans; the others are cut from the parse and may catch a
-# contraction's half.
-_KNOWN_SOURCES = frozenset({RULE, REFERENCE, FIELD})
 
 
 def _is_edge(token: Token) -> bool:
@@ -58,14 +52,6 @@ def _trimmed(tokens: list[Token]) -> list[Token]:
     while end > start and _is_edge(tokens[end - 1]):
         end -= 1
     return tokens[start:end]
-
-
-def _is_contraction_part(token: Token) -> bool:
-    if token.text not in _CONTRACTION_PARTS:
-        return False
-    glued_to_next = not token.whitespace_ and token.i + 1 < len(token.doc)
-    glued_to_previous = token.i > 0 and not token.doc[token.i - 1].whitespace_
-    return glued_to_next or glued_to_previous
 
 
 class SpanSet:
@@ -85,8 +71,6 @@ class SpanSet:
             return None
         if any(t.is_punct and t.text not in TERM_SYMBOLS for t in tokens):
             return None  # "much, inter-annotator agreement": a clause break is inside no term
-        if source not in _KNOWN_SOURCES and any(_is_contraction_part(t) for t in tokens):
-            return None
         key_start, key_end = tokens[0].idx, tokens[-1].idx + len(tokens[-1].text)
         if self.doc.text[key_start:key_end].count(".") == 1 and tokens[-1].text.endswith("."):
             key_end -= 1  # "P&L." at a sentence end: the tokenizer kept the full stop

@@ -136,6 +136,25 @@ def entity_labels(tokens: Iterable[Token]) -> set[str]:
     return labels
 
 
+# spaCy's halves of spoken contractions, glued in the text ("gonna" is "gon" + "na").
+_CONTRACTIONS = frozenset({("gon", "na"), ("wan", "na"), ("got", "ta")})
+
+
+def merge_contractions(doc: Doc) -> Doc:
+    """Merge "gon" + "na" (and wanna, gotta) back into one auxiliary: a half is otherwise
+    tagged as a noun and ends a compound ("the counterparty gonna" gave "counterparty gon")."""
+    pairs = [
+        doc[i : i + 2]
+        for i in range(len(doc) - 1)
+        if not doc[i].whitespace_ and (doc[i].lower_, doc[i + 1].lower_) in _CONTRACTIONS
+    ]
+    if pairs:
+        with doc.retokenize() as retokenizer:
+            for pair in pairs:
+                retokenizer.merge(pair, attrs={"POS": "AUX", "TAG": "MD"})
+    return doc
+
+
 def merge_joined_tokens(doc: Doc) -> Doc:
     """Merge word-hyphen-word and word/word runs written without spaces into one token."""
     spans: list[Span] = []
