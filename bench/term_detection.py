@@ -1,6 +1,6 @@
 """Precision/recall of the local term detector on a labelled JSONL set.
 
-    .venv/bin/python -m bench.term_detection [--split dev|dev2|test|test2|old-dev] [--data PATH]
+    .venv/bin/python -m bench.term_detection [--split dev|dev2|test|test2|test3|old-dev] [--data PATH]
                                              [--language en|ko] [--json]
 
 Runs `LocalTermDetector` + `filter_candidates(..., FilterRules())` on every sentence and prints
@@ -9,8 +9,9 @@ kind of term, the detector's time per line (mean, p50, p95), then the misses and
 positives. Splits: `dev` and `test` are bench/data/terms-{dev,test}.jsonl
 (English and Korean, nine fields); `dev2` is 90 English rows written later, after the rules
 had overfitted `dev`, to tune on fresh sentences; `test2` is 90 English rows written after
-that round, measurement only like `test`; `old-dev` is the older 25-row
-shared/data/terms-dev.jsonl.
+that round, measurement only like `test`; `test3` is 360 English rows written blind like the
+ranker's training rows and measured only, for the ranker as trained on 1,800 of them; `old-dev`
+is the older 25-row shared/data/terms-dev.jsonl.
 
 The test splits are for measurement only (bench/data/README.md): for them no sentence, miss or
 false positive is printed, in text or in JSON; only the scores.
@@ -36,6 +37,7 @@ SPLITS: dict[str, Path] = {
     "dev": REPO_ROOT / "bench" / "data" / "terms-dev.jsonl",
     "dev2": REPO_ROOT / "bench" / "data" / "terms-dev2.jsonl",
     "test2": REPO_ROOT / "bench" / "data" / "terms-test2.jsonl",
+    "test3": REPO_ROOT / "bench" / "data" / "terms-test3.jsonl",
     "test": REPO_ROOT / "bench" / "data" / "terms-test.jsonl",
     "train": REPO_ROOT / "bench" / "data" / "terms-train.jsonl",
     "old-dev": SHARED_DATA / "terms-dev.jsonl",
