@@ -1,7 +1,7 @@
 """Precision/recall of the local term detector on a labelled JSONL set.
 
-    .venv/bin/python -m bench.term_detection [--split dev|dev2|test|test2|test3|old-dev] [--data PATH]
-                                             [--language en|ko] [--json]
+    .venv/bin/python -m bench.term_detection [--split dev|dev2|test|test2|test3|old-dev]
+                                             [--data PATH] [--language en|ko] [--json]
 
 Runs `LocalTermDetector` + `filter_candidates(..., FilterRules())` on every sentence and prints
 precision and recall overall, per field, per language and per language and field, recall per
