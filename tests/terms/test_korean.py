@@ -8,7 +8,12 @@ import pytest
 from glossify.terms.candidates import FilterRules, filter_candidates, shown_candidates
 from glossify.terms.local.collector import Collector
 from glossify.terms.local.detector import LocalTermDetector
-from glossify.terms.local.korean import KoreanTermDetector, has_hangul, korean_zipf
+from glossify.terms.local.korean import (
+    MAX_PART_WORDS,
+    KoreanTermDetector,
+    has_hangul,
+    korean_zipf,
+)
 from glossify.terms.local.lexicon import is_korean
 
 
@@ -58,9 +63,20 @@ def test_a_compound_is_kept_whole_when_a_word_of_it_is_no_term() -> None:
         korean.detect(line, out)
         return {c.text for c in out.result() if " " in c.text}
 
-    assert compounds("영업권 손상차손을 봅시다.") == set()  # split into the two listed terms
+    out = Collector()
+    korean.detect("영업권 손상차손을 봅시다.", out)
+    assert {c.text for c in out.result()} == {"영업권", "손상차손"}  # the two listed terms
     assert compounds("영업권 재평가 손상차손을 봅시다.") == {"영업권 재평가 손상차손"}
     assert compounds("임상시험 3상이 끝났어요.") == {"임상시험 3상"}  # a number keeps its compound
+    # A long run of bare nouns that any shorter run of it is listed: parts of at most four words.
+    long_run = " ".join(["영업권"] * 12) + "을 봅시다."
+
+    def listed_if_shorter(form: str) -> bool:
+        return set(form.split()) == {"영업권"} and len(form.split()) < 12
+
+    out = Collector()
+    KoreanTermDetector(is_known=listed_if_shorter).detect(long_run, out)
+    assert max(len(c.text.split()) for c in out.result()) <= MAX_PART_WORDS
 
 
 @pytest.mark.parametrize(

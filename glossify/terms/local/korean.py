@@ -15,7 +15,9 @@ Terms:
   English word.
 * A compound of two or more nouns, once time words (이번, 분기), generic heads (검토, 결과)
   and situational words (기존, 연간) are trimmed: compounds of a field are written with
-  spaces in Korean, and the everyday ones were mostly trimmed.
+  spaces in Korean, and the everyday ones were mostly trimmed. A compound that the packaged
+  reference glossary does not list but that its listed terms cover whole is those terms
+  ("영업권 손상차손": 영업권 + 손상차손), unless a number belongs to it ("임상시험 3상").
 * A single noun of two syllables or more that is rare in everyday Korean (wordfreq's Korean
   list; Kiwi gives no frequency): loanwords (오토스케일링, 파드), Sino-Korean terms (준거법,
   멱등성). wordfreq tokenises Korean with MeCab, so its frequency list is read directly.
@@ -64,6 +66,9 @@ TITLES = words_of(
 )
 PLACE_HEADS = words_of("공장 지사 본사 사무실 센터 법인 지점 라인 창고 매장 병원 조")
 DEPARTMENT_SUFFIXES = ("팀", "본부", "사업부")
+# The longest part a compound is split into, in words: of the reference glossary's 10,208
+# Korean forms, 44 have four words and 3 more.
+MAX_PART_WORDS = 4
 # Korean words that wordfreq lists at or above this Zipf frequency are everyday words.
 KOREAN_RARE_ZIPF = 4.0
 # A capitalised proper noun this common (한국, 서울, 부산) names a place or a country.
@@ -197,7 +202,9 @@ def latin_terms(text: str, out: Collector) -> None:
 
 
 class KoreanTermDetector:
-    """Korean candidates with Kiwi (loaded on first use: about 2 s and 100 MB)."""
+    """Korean candidates with Kiwi (loaded on first use: about 2 s and 100 MB), and the packaged
+    reference glossary's Korean forms to split compounds of listed terms (loaded with the first
+    compound, unless the caller gives its own test: about 1 s)."""
 
     def __init__(self, is_known: Callable[[str], bool] | None = None) -> None:
         self._kiwi: Any = None
@@ -207,23 +214,28 @@ class KoreanTermDetector:
     def _is_known(self, term: str) -> bool:
         """Whether ``term`` is an established Korean term (the packaged reference glossary's
         forms unless the caller gave another test)."""
-        if self._known is None:
-            from glossify.explain.reference import packaged_reference
+        known = self._known
+        if known is None:
+            with self._lock:  # a replica's threads share the detector: load the forms once
+                if self._known is None:
+                    from glossify.explain.reference import packaged_reference
 
-            reference = packaged_reference()
-            self._known = lambda form: bool(reference.senses(form, "ko"))
-        return self._known(term)
+                    reference = packaged_reference()
+                    self._known = lambda form: bool(reference.senses(form, "ko"))
+                known = self._known
+        return known(term)
 
     def _known_parts(self, text: str, run: list[KoreanWord]) -> list[tuple[int, int]]:
         """The established terms a compound nobody lists is made of, longest first from the
         left, when they cover all of it: "영업권 손상차손" is two terms (goodwill, impairment
-        loss), not one; "핵심 인재 이직률" stays one (핵심 인재 is no term of its own)."""
+        loss), not one; "크로스셀 캠페인" stays one (캠페인 is no term of its own). A part is
+        at most `MAX_PART_WORDS` words, so a long run of bare nouns costs a few lookups a word."""
         if any("SN" in word.tags for word in run):
             return []  # "임상시험 3상": a number means something only with its compound
         parts: list[tuple[int, int]] = []
         i = 0
         while i < len(run):
-            for j in range(len(run), i, -1):
+            for j in range(min(len(run), i + MAX_PART_WORDS), i, -1):
                 if j - i == len(run):
                     continue  # the whole compound is what is being split
                 start, end = run[i].start, run[j - 1].end
