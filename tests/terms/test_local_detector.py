@@ -72,7 +72,8 @@ def test_spoken_contractions_are_one_auxiliary_and_end_no_compound(
         "gonna": "AUX",
         "gotta": "AUX",
     }
-    assert not {t.text for t in doc} & {"gon", "got", "wan", "na", "ta"}
+    assert not {t.text for t in doc} & {"gon", "got", "na", "ta"}
+    assert "wanna" in {t.text for t in doc}  # spaCy keeps this one whole
     assert not [term for term in terms(detector, text) if "gon" in term]
 
 

@@ -136,12 +136,13 @@ def entity_labels(tokens: Iterable[Token]) -> set[str]:
     return labels
 
 
-# spaCy's halves of spoken contractions, glued in the text ("gonna" is "gon" + "na").
-_CONTRACTIONS = frozenset({("gon", "na"), ("wan", "na"), ("got", "ta")})
+# spaCy's halves of spoken contractions, glued in the text ("gonna" is "gon" + "na"; spaCy
+# keeps "wanna" whole).
+_CONTRACTIONS = frozenset({("gon", "na"), ("got", "ta")})
 
 
 def merge_contractions(doc: Doc) -> Doc:
-    """Merge "gon" + "na" (and wanna, gotta) back into one auxiliary: a half is otherwise
+    """Merge "gon" + "na" (and "got" + "ta") back into one auxiliary: a half is otherwise
     tagged as a noun and ends a compound ("the counterparty gonna" gave "counterparty gon")."""
     pairs = [
         doc[i : i + 2]
