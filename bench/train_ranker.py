@@ -95,7 +95,7 @@ def with_counts(examples: Sequence[Sentence], counts: SpanCounts) -> list[Senten
         replace(
             s,
             features=[
-                {**features, **counts.features(keys)}
+                counts.added_to(features, keys)
                 for features, keys in zip(s.features, s.keys, strict=True)
             ],
         )
@@ -113,16 +113,25 @@ def counted_out_of_fold(examples: Sequence[Sentence]) -> list[Sentence]:
         held = [i for i in range(len(examples)) if i % COUNT_FOLDS == fold]
         for i, sentence in zip(held, with_counts([examples[i] for i in held], counts), strict=True):
             out[i] = sentence
-    return [s for s in out if s is not None]
+    counted = [s for s in out if s is not None]
+    assert len(counted) == len(examples)  # every sentence is in exactly one fold
+    return counted
 
 
 def train(examples: Sequence[Sentence], hidden: int, epochs: int, seed: int) -> RankerWeights:
     """The network fitted on ``examples`` with their counts, and the counts for new lines."""
-    weights = fit(counted_out_of_fold(examples), hidden, epochs, seed)
-    return replace(weights, counts=span_counts(examples))
+    return fit(counted_out_of_fold(examples), hidden, epochs, seed, span_counts(examples))
 
 
-def fit(examples: Sequence[Sentence], hidden: int, epochs: int, seed: int) -> RankerWeights:
+def fit(
+    examples: Sequence[Sentence],
+    hidden: int,
+    epochs: int,
+    seed: int,
+    counts: SpanCounts | None = None,
+) -> RankerWeights:
+    """The network fitted on ``examples`` as they are (`train` adds their counts first);
+    ``counts`` are kept with the weights for new lines."""
     names = tuple(sorted({name for s in examples for f in s.features for name in f}))
     pairs = [pair for s in examples for pair in zip(s.features, s.labels, strict=True)]
     rows = [features for features, label in pairs if label >= 0]
@@ -168,6 +177,7 @@ def fit(examples: Sequence[Sentence], hidden: int, epochs: int, seed: int) -> Ra
         output_weights=params[2],
         output_bias=float(params[3][0]),
         threshold=0.5,
+        counts=counts,
     )
 
 

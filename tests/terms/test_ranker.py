@@ -9,7 +9,14 @@ import json
 import numpy as np
 import pytest
 
-from bench.train_ranker import TRAIN, WEIGHTS, counted_out_of_fold, sentences, train
+from bench.train_ranker import (
+    TRAIN,
+    WEIGHTS,
+    counted_out_of_fold,
+    sentences,
+    train,
+    with_counts,
+)
 from glossify.config.backends import DetectorConfig
 from glossify.terms.candidates import FilterRules, filter_candidates
 from glossify.terms.evaluation import load_rows
@@ -138,6 +145,37 @@ def test_weights_survive_a_json_round_trip() -> None:
     rows = [{"a": 1.0, "b": 0.0}, {"b": 3.0}]  # a missing feature counts as 0
     assert again.threshold == 0.4
     np.testing.assert_allclose(again.probabilities(rows), weights.probabilities(rows), atol=1e-5)
+
+
+def test_weights_that_use_span_counts_refuse_to_load_without_them() -> None:
+    data = RankerWeights.from_json(json.loads(WEIGHTS.read_text(encoding="utf-8"))).to_json()
+    del data["span_counts"]
+    with pytest.raises(ValueError, match="span counts"):
+        RankerWeights.from_json(data)
+
+
+def test_no_span_is_given_counts_that_include_its_own_label(ranked: RankedTermDetector) -> None:
+    """A span whose text no other training row has must look unseen to the network: in
+    training (out of fold) and in cross-validation (a held field against the other fields)."""
+    rows = [row for row in load_rows(TRAIN) if row["field"] in {"finance", "legal", "hr"}][::4]
+    examples = sentences(ranked, rows)
+    texts_by_row = [{keys["span"] for keys in s.keys} for s in examples]
+    counted = counted_out_of_fold(examples)
+    held = [s for s in examples if s.row["field"] == "hr"]
+    weights = train([s for s in examples if s.row["field"] != "hr"], hidden=2, epochs=5, seed=0)
+    assert weights.counts is not None
+    held_counted = iter(with_counts(held, weights.counts))
+    unique_seen: list[float] = []
+    for i, sentence in enumerate(counted):
+        elsewhere = set().union(*(t for j, t in enumerate(texts_by_row) if j != i))
+        cv = next(held_counted) if sentence.row["field"] == "hr" else None
+        for k, keys in enumerate(sentence.keys):
+            if keys["span"] not in elsewhere:
+                unique_seen.append(sentence.features[k]["counts_span_seen"])
+                if cv is not None:
+                    unique_seen.append(cv.features[k]["counts_span_seen"])
+    assert len(unique_seen) > 100
+    assert set(unique_seen) == {0.0}
 
 
 def test_every_packaged_feature_is_one_the_features_module_produces(

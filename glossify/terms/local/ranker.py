@@ -29,7 +29,7 @@ from glossify.explain.reference import ReferenceGlossary, packaged_reference
 from glossify.terms.candidates import Candidate, FilterRules
 from glossify.terms.local.detector import FIELD_GAZETTEER, LocalTermDetector, is_korean_line
 from glossify.terms.local.lexicon import is_english
-from glossify.terms.local.span_counts import SpanCounts, count_keys
+from glossify.terms.local.span_counts import COUNT_FEATURE, SpanCounts, count_keys
 from glossify.terms.local.span_features import Features, Line, line_of, span_features
 from glossify.terms.local.spans import FIELD, REFERENCE, RULE, Span, SpanSet
 
@@ -60,6 +60,11 @@ class RankerWeights:
     threshold: float
     # The training rows' counts by key (`span_counts`): the features named "counts_*".
     counts: SpanCounts | None = None
+
+    def __post_init__(self) -> None:
+        if self.counts is None and any(name.startswith(COUNT_FEATURE) for name in self.features):
+            # Missing, they would count as 0: wrong probabilities, and no error anywhere.
+            raise ValueError("the weights use span counts but carry none")
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RankerWeights:
@@ -208,7 +213,7 @@ class RankedTermDetector:
         if counts is None:
             return rows
         return [
-            (span, {**features, **counts.features(count_keys(line.doc, *span))})
+            (span, counts.added_to(features, count_keys(line.doc, *span)))
             for span, features in rows
         ]
 

@@ -25,6 +25,7 @@ Keys = dict[str, str]  # a kind of key ("head", "first", ...) -> the span's key 
 Counts = dict[str, dict[str, tuple[int, int]]]  # kind -> key -> (not terms, terms)
 
 KINDS = ("head", "first", "span", "before", "after")
+COUNT_FEATURE = "counts_"  # how the names of the count features start
 LINE_START = "<start>"
 LINE_END = "<end>"
 # Weight of the overall rate in a key's rate, in spans: a key seen once moves the rate a third
@@ -71,13 +72,20 @@ class SpanCounts:
         }
         return cls(counts, terms / total if total else 0.0)
 
+    def added_to(self, features: Mapping[str, float], keys: Keys) -> dict[str, float]:
+        """A span's ``features`` with the count features of its ``keys``: what the network is
+        given, in training and on a meeting's lines alike."""
+        return {**features, **self.features(keys)}
+
     def features(self, keys: Keys) -> dict[str, float]:
         out: dict[str, float] = {}
         for kind in KINDS:
             not_terms, terms = self.counts[kind].get(keys[kind], (0, 0))
             seen = not_terms + terms
-            out[f"counts_{kind}_rate"] = (terms + self.prior * SMOOTHING) / (seen + SMOOTHING)
-            out[f"counts_{kind}_seen"] = math.log1p(seen)
+            out[f"{COUNT_FEATURE}{kind}_rate"] = (terms + self.prior * SMOOTHING) / (
+                seen + SMOOTHING
+            )
+            out[f"{COUNT_FEATURE}{kind}_seen"] = math.log1p(seen)
         return out
 
     @classmethod
