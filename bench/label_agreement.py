@@ -4,8 +4,10 @@
 
 A second annotator labelled sentences of `terms-train.jsonl` from the labelling guide alone,
 without seeing the first labels (`bench/data/terms-train-second-annotator.jsonl`). Their gold
-terms are scored as a detector's answers against the first labels, by the benchmark's own
-`evaluate` (the first labels' acceptable terms cost nothing), and the other way round.
+terms are scored as answers against the first labels, sentence by sentence with the benchmark's
+`score_row` (the first labels' acceptable terms cost nothing), and the other way round. The
+answers are the labels as written: no term filter and no `drop_nested`, which would score what a
+meeting shows rather than what the annotators wrote.
 """
 
 from __future__ import annotations
@@ -17,28 +19,22 @@ from pathlib import Path
 from typing import Any
 
 from bench.common.paths import REPO_ROOT, results_path
-from glossify.terms.candidates import Candidate
-from glossify.terms.evaluation import evaluate, load_rows
+from glossify.terms.evaluation import COUNTS, load_rows, score_counts, score_row
 
 DATA = REPO_ROOT / "bench" / "data"
 FIRST = DATA / "terms-train.jsonl"
 SECOND = DATA / "terms-train-second-annotator.jsonl"
 
 
-class LabelsAsAnswers:
-    """A 'detector' that answers each sentence with an annotator's gold terms."""
-
-    def __init__(self, rows: Sequence[dict[str, Any]]) -> None:
-        self._gold = {row["text"]: row["gold"] for row in rows}
-
-    def detect(self, text: str, language: str | None = "en") -> list[Candidate]:
-        return [Candidate(term, "Skill", 1.0, text.find(term)) for term in self._gold[text]]
-
-
 def agreement(answers: Sequence[dict[str, Any]], truth: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """``answers``' gold scored against ``truth`` (the same sentences), overall and by kind."""
-    report = evaluate(LabelsAsAnswers(answers), truth)
-    return {"overall": report["overall"], "kinds": report["kinds"]}
+    """``answers``' gold scored against ``truth``'s gold and acceptable terms, row by row (the
+    same sentences in the same order)."""
+    totals = dict.fromkeys(COUNTS, 0)
+    for answer, row in zip(answers, truth, strict=True):
+        scored = score_row(answer["gold"], row["gold"], row.get("acceptable", []))
+        for key in COUNTS:
+            totals[key] += scored[key]
+    return score_counts(totals)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -61,7 +57,7 @@ def main(argv: list[str] | None = None) -> None:
         "first_against_second": agreement(first, second),
     }
     for name in ("second_against_first", "first_against_second"):
-        overall = report[name]["overall"]
+        overall = report[name]
         print(
             f"{name.replace('_', ' ')}: P {overall['precision']:.3f}  R {overall['recall']:.3f}"
             f"  ({overall['gold']} gold terms in {len(second)} sentences)"

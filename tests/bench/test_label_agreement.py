@@ -1,5 +1,5 @@
-"""bench.label_agreement: one annotator's gold scored against another's with the benchmark's own
-evaluate(), on the committed second-annotator file and on small files written here."""
+"""bench.label_agreement: one annotator's gold scored against another's with the benchmark's
+score_row, on the committed second-annotator file and on small files written here."""
 
 from __future__ import annotations
 
@@ -24,9 +24,16 @@ def row(id_: str, gold: list[str], acceptable: list[str]) -> dict[str, Any]:
 def test_an_acceptable_term_costs_nothing_and_a_missed_one_counts() -> None:
     truth = [row("en-mkt-1", ["true up", "SLA credits"], ["QBR"])]
     answers = [row("en-mkt-1", ["SLA credits", "QBR"], [])]
-    overall = agreement(answers, truth)["overall"]
+    overall = agreement(answers, truth)
     assert (overall["correct"], overall["predicted"]) == (2, 2)  # QBR is acceptable
     assert (overall["found"], overall["gold"]) == (1, 2)  # "true up" was missed
+
+
+def test_labels_are_scored_as_written_nested_terms_included() -> None:
+    # A meeting would show only "SLA credits"; an annotator's nested "SLA" still counts.
+    truth = [row("en-mkt-1", ["SLA", "SLA credits"], [])]
+    overall = agreement(truth, truth)
+    assert (overall["predicted"], overall["found"], overall["gold"]) == (2, 2, 2)
 
 
 def test_the_committed_second_labels_cover_texts_of_the_training_rows() -> None:
