@@ -69,12 +69,10 @@ def sentences(detector: RankedTermDetector, rows: Sequence[dict[str, Any]]) -> l
         acceptable = {normalize_term(term) for term in row.get("acceptable", [])}
         line = detector.line(row["text"])
         judged = detector.features(line)
-        labels = []
-        for (start, end), _ in judged:
-            key = normalize_term(row["text"][start:end])
-            labels.append(1 if key in gold else -1 if key in acceptable else 0)
         spans = [span for span, _ in judged]
         keys = [count_keys(line.doc, *span) for span in spans]
+        # A span's "span" key is its text as terms are compared (normalize_term).
+        labels = [1 if k["span"] in gold else -1 if k["span"] in acceptable else 0 for k in keys]
         out.append(Sentence(row, line, spans, [f for _, f in judged], labels, keys))
     return out
 
@@ -107,15 +105,11 @@ def counted_out_of_fold(examples: Sequence[Sentence]) -> list[Sentence]:
     """Training sentences with count features from the other folds' sentences only: counted
     with its own label, a span would teach the network to trust the counts far more than
     they deserve on a line nobody labelled."""
-    out: list[Sentence | None] = [None] * len(examples)
-    for fold in range(COUNT_FOLDS):
-        counts = span_counts([s for i, s in enumerate(examples) if i % COUNT_FOLDS != fold])
-        held = [i for i in range(len(examples)) if i % COUNT_FOLDS == fold]
-        for i, sentence in zip(held, with_counts([examples[i] for i in held], counts), strict=True):
-            out[i] = sentence
-    counted = [s for s in out if s is not None]
-    assert len(counted) == len(examples)  # every sentence is in exactly one fold
-    return counted
+    by_fold = [
+        span_counts([s for i, s in enumerate(examples) if i % COUNT_FOLDS != fold])
+        for fold in range(COUNT_FOLDS)
+    ]
+    return [with_counts([s], by_fold[i % COUNT_FOLDS])[0] for i, s in enumerate(examples)]
 
 
 def train(examples: Sequence[Sentence], hidden: int, epochs: int, seed: int) -> RankerWeights:
