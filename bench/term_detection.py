@@ -3,15 +3,16 @@
     .venv/bin/python -m bench.term_detection [--split dev|dev2|test|test2|test3|old-dev]
                                              [--data PATH] [--language en|ko] [--json]
 
-Runs `LocalTermDetector` + `filter_candidates(..., FilterRules())` on every sentence and prints
-precision and recall overall, per field, per language and per language and field, recall per
-kind of term, the detector's time per line (mean, p50, p95), then the misses and false
-positives. Splits: `dev` and `test` are bench/data/terms-{dev,test}.jsonl
+Runs the local detector (the learned ranker over the rules, as a replica does; `--detector
+rules` for the rules alone) on every sentence, keeps what a meeting shows (`shown_candidates`),
+and prints precision and recall overall, per field, per language and per language and field,
+recall per kind of term, the detector's time per line (mean, p50, p95), then the misses and
+false positives. Splits: `dev` and `test` are bench/data/terms-{dev,test}.jsonl
 (English and Korean, nine fields); `dev2` is 90 English rows written later, after the rules
 had overfitted `dev`, to tune on fresh sentences; `test2` is 90 English rows written after
 that round, measurement only like `test`; `test3` is 360 English rows written blind like the
-ranker's training rows and measured only, for the ranker as trained on 1,800 of them; `old-dev`
-is the older 25-row shared/data/terms-dev.jsonl.
+ranker's training rows, after its first 1,800, and only measured; `old-dev` is the older 25-row
+shared/data/terms-dev.jsonl.
 
 The test splits are for measurement only (bench/data/README.md): for them no sentence, miss or
 false positive is printed, in text or in JSON; only the scores.
