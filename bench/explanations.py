@@ -4,14 +4,15 @@
                                            [--reference on|off|only]
                                            [--limit N] [--json PATH] [--answers PATH]
 
-Answers each term as a TermExplainer replica does: from the packaged reference glossary when
-it has a sense that fits the meeting (`--reference off` skips it, `only` runs no model and
-counts the terms it lacks as failed), else from the real `LocalExplainer` with the production
-settings (`ExplainerConfig()`: two threads, four slots, warmed up as a replica does), over
-bench/data/explanations-{dev,test}.jsonl, one term at a time. It scores each answer with
-`glossify.explain.evaluation`: right, wrong, abstained (the model said it had no confident
-explanation, or TermExplainer's screen found an invented acronym expansion) or failed (no
-usable answer).
+Answers each term with what a TermExplainer replica runs (`glossify.explain.term_answers`):
+the packaged reference glossary when it has a sense that fits the meeting (`--reference off`
+skips it; `only` runs no model, so the terms it lacks are abstentions), else the real
+`LocalExplainer` with the production settings (`ExplainerConfig()`: two threads, four slots,
+warmed up as a replica does), its answer screened and cached as in a replica, over
+bench/data/explanations-{dev,test}.jsonl, one term at a time. It scores each card a meeting
+would show with `glossify.explain.evaluation`: right, wrong, abstained (no confident
+explanation: the model said so, its answer was unusable, or the screen found an invented
+acronym expansion) or failed (the model ran out of time).
 Prints the scores overall, per field and per language, and the latency per term (p50, p95).
 
 Each term's context is what a meeting would pass: the row's earlier lines and its line, one a
@@ -34,11 +35,11 @@ from bench.audio_metrics import percentile
 from bench.common.paths import REPO_ROOT
 from bench.common.table import Column, cell, format_table
 from glossify.config.backends import ExplainerConfig
-from glossify.explain.answer import Explanation, ExplanationError
+from glossify.explain.answer import Explanation
 from glossify.explain.evaluation import ExplanationCase, Verdict, judge, load_cases, summarize
-from glossify.explain.expansions import screened
 from glossify.explain.local import LocalExplainer
 from glossify.explain.reference import ReferenceGlossary, packaged_reference
+from glossify.explain.term_answers import TermAnswers
 from glossify.weights.packaged import default_llm_path, smollm2_path
 
 SPLITS: dict[str, Path] = {
@@ -64,34 +65,26 @@ TABLE: list[Column[Scores]] = [
 
 
 async def _explain(
-    explainer: LocalExplainer | None, reference: ReferenceGlossary | None, case: ExplanationCase
+    answers: TermAnswers, case: ExplanationCase
 ) -> tuple[Explanation | None, str, float, str]:
-    """The answer (None when unusable), where it came from, the seconds it took, and the
-    error if any."""
+    """The card a meeting is shown (None when the backend ran out of time), where it came
+    from, the seconds it took, and the error if any."""
     started = time.perf_counter()
-    known = reference.explain(case.term, case.meeting_text(), case.language) if reference else None
-    if known is not None:
-        return known, "reference", time.perf_counter() - started, ""
-    if explainer is None:
-        return None, "none", time.perf_counter() - started, "not in the reference"
     try:
-        answer = await explainer.explain(case.term, case.meeting_text(), case.language)
-        answer = screened(case.term, answer)  # as TermExplainer does
-    except (ExplanationError, TimeoutError) as error:
-        return None, "model", time.perf_counter() - started, f"{type(error).__name__}: {error}"
-    return answer, "model", time.perf_counter() - started, ""
+        answer = await answers.explain(case.term, case.meeting_text(), case.language)
+    except TimeoutError as error:
+        return None, "timeout", time.perf_counter() - started, f"TimeoutError: {error}"
+    return answer.explanation, answer.source, time.perf_counter() - started, ""
 
 
 async def run_cases(
-    explainer: LocalExplainer | None,
-    reference: ReferenceGlossary | None,
-    cases: list[ExplanationCase],
+    answers: TermAnswers, cases: list[ExplanationCase]
 ) -> tuple[list[Verdict], list[dict[str, Any]]]:
     """Explain and judge every case in order, one at a time."""
     verdicts: list[Verdict] = []
     rows: list[dict[str, Any]] = []
     for case in cases:
-        answer, source, seconds, error = await _explain(explainer, reference, case)
+        answer, source, seconds, error = await _explain(answers, case)
         abstained = answer is not None and answer.abstained
         verdict = judge(case, None if answer is None else answer.body, abstained=abstained)
         verdicts.append(verdict)
@@ -157,7 +150,7 @@ async def measure(
     """Verdicts and rows of every case, and the seconds the model took to get ready (none
     is loaded without a `model_path`)."""
     if model_path is None:
-        verdicts, rows = await run_cases(None, reference, cases)
+        verdicts, rows = await run_cases(TermAnswers(config, None, reference), cases)
         return verdicts, rows, 0.0
     started = time.perf_counter()
     local = config.model_copy(update={"model_path": str(model_path)})
@@ -165,7 +158,7 @@ async def measure(
     await explainer.start()  # a replica warms its slots before it takes terms
     ready_s = time.perf_counter() - started
     try:
-        verdicts, rows = await run_cases(explainer, reference, cases)
+        verdicts, rows = await run_cases(TermAnswers(local, explainer, reference), cases)
     finally:
         await explainer.close()
     return verdicts, rows, ready_s
