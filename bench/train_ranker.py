@@ -118,11 +118,7 @@ def train(examples: Sequence[Sentence], hidden: int, epochs: int, seed: int) -> 
 
 
 def fit(
-    examples: Sequence[Sentence],
-    hidden: int,
-    epochs: int,
-    seed: int,
-    counts: SpanCounts | None = None,
+    examples: Sequence[Sentence], hidden: int, epochs: int, seed: int, counts: SpanCounts
 ) -> RankerWeights:
     """The network fitted on ``examples`` as they are (`train` adds their counts first);
     ``counts`` are kept with the weights for new lines."""
